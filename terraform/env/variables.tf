@@ -1,0 +1,364 @@
+# Inputs of the dsenv environment. The contract: docs/interfaces.md.
+
+variable "name_prefix" {
+  description = "Unique name of this environment: prefix of every Docker object's name and value of the dsenv.env label."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 characters: a lower-case letter, then lower-case letters, digits or '-' (e.g. \"dsenv-t1a2b3\")."
+  }
+}
+
+variable "owner" {
+  description = "Value of the dsenv.owner label: <pid>@<hostname> of the creating process, manual@<hostname> for a hand-made environment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+$", var.owner))
+    error_message = "owner must look like <pid>@<hostname> or manual@<hostname>, e.g. \"12345@ci-runner-7\"."
+  }
+}
+
+variable "created" {
+  description = "Value of the dsenv.created label: unix seconds when the environment was first applied. Set once by the caller and kept (changing it replaces every object)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{1,12}$", var.created))
+    error_message = "created must be unix seconds, e.g. \"1795689600\" (date +%s); HCL has no stable clock, so the caller sets it once."
+  }
+}
+
+variable "labels" {
+  description = "Extra labels added to every container, network and volume (e.g. {\"dsenv.persistent\" = \"true\"} for an environment dsenv sweep must leave alone)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.labels) : can(regex("^[A-Za-z0-9][A-Za-z0-9._/-]*$", k))])
+    error_message = "labels keys must start with a letter or digit and hold only letters, digits, '.', '_', '/' or '-'."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.labels), ["dsenv.env", "dsenv.owner", "dsenv.created"])) == 0
+    error_message = "labels must not set dsenv.env, dsenv.owner or dsenv.created: use name_prefix, owner and created."
+  }
+}
+
+variable "postgres_image" {
+  description = "PostgreSQL image: the local dsenv/postgres:15, or an official one such as postgres:16-alpine."
+  type        = string
+  default     = "dsenv/postgres:15"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$", var.postgres_image))
+    error_message = "postgres_image must be an image reference such as \"dsenv/postgres:15\" or \"postgres:16-alpine\"."
+  }
+}
+
+variable "redis_image" {
+  description = "Redis image: the local dsenv/redis:7, or an official one such as redis:7-alpine."
+  type        = string
+  default     = "dsenv/redis:7"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$", var.redis_image))
+    error_message = "redis_image must be an image reference such as \"dsenv/redis:7\" or \"redis:7-alpine\"."
+  }
+}
+
+variable "datastorage_image" {
+  description = "Data Storage image: the reference dsenv/datastorage:latest or the real DS image."
+  type        = string
+  default     = "dsenv/datastorage:latest"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$", var.datastorage_image))
+    error_message = "datastorage_image must be an image reference such as \"dsenv/datastorage:latest\"."
+  }
+}
+
+variable "migrate_image" {
+  description = "Migration job image (dsenv/migrate:latest)."
+  type        = string
+  default     = "dsenv/migrate:latest"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$", var.migrate_image))
+    error_message = "migrate_image must be an image reference such as \"dsenv/migrate:latest\"."
+  }
+}
+
+variable "pull_images" {
+  description = "Pull images from their registry instead of requiring them locally (only where a registry is reachable)."
+  type        = bool
+  default     = false
+}
+
+variable "postgres_password" {
+  description = "PostgreSQL password. No default: generate one per environment."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = length(var.postgres_password) > 0
+    error_message = "postgres_password must not be empty: generate one, e.g. openssl rand -hex 16."
+  }
+
+  validation {
+    condition     = can(regex("^[^\\s\"'\\\\]+$", var.postgres_password))
+    error_message = "postgres_password must not contain whitespace, quotes or backslashes (hex or base64 works)."
+  }
+}
+
+variable "redis_password" {
+  description = "Redis password (requirepass). No default: generate one per environment."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = length(var.redis_password) > 0
+    error_message = "redis_password must not be empty: generate one, e.g. openssl rand -hex 16."
+  }
+
+  validation {
+    condition     = can(regex("^[^\\s\"'\\\\]+$", var.redis_password))
+    error_message = "redis_password must not contain whitespace, quotes or backslashes (hex or base64 works)."
+  }
+}
+
+variable "api_token" {
+  description = "Bearer token the DS API accepts. No default: generate one per environment."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = length(var.api_token) > 0
+    error_message = "api_token must not be empty: generate one, e.g. openssl rand -hex 24."
+  }
+
+  validation {
+    condition     = can(regex("^[!-~]+$", var.api_token))
+    error_message = "api_token must be printable ASCII without spaces."
+  }
+}
+
+variable "postgres_user" {
+  description = "PostgreSQL user the DS and the migrations use."
+  type        = string
+  default     = "datastorage"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.postgres_user))
+    error_message = "postgres_user must be lower-case letters, digits and '_', starting with a letter or '_', at most 63 characters."
+  }
+}
+
+variable "postgres_db" {
+  description = "PostgreSQL database of the DS."
+  type        = string
+  default     = "datastorage"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.postgres_db))
+    error_message = "postgres_db must be lower-case letters, digits and '_', starting with a letter or '_', at most 63 characters."
+  }
+}
+
+variable "postgres_durable" {
+  description = "true: PostgreSQL data (and Redis' append-only file, see redis_durable) in named volumes. false (default): tmpfs data with fsync, synchronous_commit and full_page_writes off: fast, gone with the container."
+  type        = bool
+  default     = false
+}
+
+variable "redis_durable" {
+  description = "true: Redis keeps an append-only file in a named volume (queued dead-letter events survive container replacement). null (default): follow postgres_durable."
+  type        = bool
+  default     = null
+}
+
+variable "bind_address" {
+  description = "Host address every published port binds to. Keep 127.0.0.1 unless the environment must be reachable from elsewhere."
+  type        = string
+  default     = "127.0.0.1"
+
+  validation {
+    condition     = can(cidrhost("${var.bind_address}/32", 0)) || can(cidrhost("${var.bind_address}/128", 0))
+    error_message = "bind_address must be an IP address such as \"127.0.0.1\", not a host name."
+  }
+}
+
+variable "postgres_host_port" {
+  description = "Host port for PostgreSQL; 0 (default) lets Docker pick a free one."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.postgres_host_port == floor(var.postgres_host_port) && var.postgres_host_port >= 0 && var.postgres_host_port <= 65535
+    error_message = "postgres_host_port must be a whole number from 1 to 65535, or 0 for a free port chosen by Docker."
+  }
+}
+
+variable "redis_host_port" {
+  description = "Host port for Redis; 0 (default) lets Docker pick a free one."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.redis_host_port == floor(var.redis_host_port) && var.redis_host_port >= 0 && var.redis_host_port <= 65535
+    error_message = "redis_host_port must be a whole number from 1 to 65535, or 0 for a free port chosen by Docker."
+  }
+}
+
+variable "datastorage_host_port" {
+  description = "Host port for the DS API; 0 (default) lets Docker pick a free one."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.datastorage_host_port == floor(var.datastorage_host_port) && var.datastorage_host_port >= 0 && var.datastorage_host_port <= 65535
+    error_message = "datastorage_host_port must be a whole number from 1 to 65535, or 0 for a free port chosen by Docker."
+  }
+}
+
+variable "datastorage_health_host_port" {
+  description = "Host port for the DS health endpoints; 0 (default) lets Docker pick a free one."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.datastorage_health_host_port == floor(var.datastorage_health_host_port) && var.datastorage_health_host_port >= 0 && var.datastorage_health_host_port <= 65535
+    error_message = "datastorage_health_host_port must be a whole number from 1 to 65535, or 0 for a free port chosen by Docker."
+  }
+}
+
+variable "datastorage_metrics_host_port" {
+  description = "Host port for the DS metrics endpoint; 0 (default) lets Docker pick a free one."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.datastorage_metrics_host_port == floor(var.datastorage_metrics_host_port) && var.datastorage_metrics_host_port >= 0 && var.datastorage_metrics_host_port <= 65535
+    error_message = "datastorage_metrics_host_port must be a whole number from 1 to 65535, or 0 for a free port chosen by Docker."
+  }
+}
+
+variable "log_level" {
+  description = "DS log level: debug, info, warn or error."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], lower(var.log_level))
+    error_message = "log_level must be one of debug, info, warn, error."
+  }
+}
+
+variable "datastorage_extra_env" {
+  description = "Extra environment variables for the DS container (CONFIG_PATH is set by the module)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.datastorage_extra_env) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k))])
+    error_message = "datastorage_extra_env keys must be environment variable names (letters, digits, '_')."
+  }
+
+  validation {
+    condition     = !contains(keys(var.datastorage_extra_env), "CONFIG_PATH")
+    error_message = "datastorage_extra_env must not set CONFIG_PATH: it points at the rendered config."
+  }
+}
+
+variable "datastorage_mounts" {
+  description = "Host paths bind-mounted into the DS, e.g. the real DS's signing cert dir at /etc/datastorage/certs or a kubeconfig."
+  type = list(object({
+    source    = string
+    target    = string
+    read_only = optional(bool, true)
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for m in var.datastorage_mounts : startswith(m.source, "/") && startswith(m.target, "/")])
+    error_message = "datastorage_mounts: source and target must be absolute paths."
+  }
+
+  validation {
+    condition     = alltrue([for m in var.datastorage_mounts : !contains(["/", "/etc", "/etc/datastorage", "/etc/datastorage/secrets"], trimsuffix(m.target, "/"))])
+    error_message = "datastorage_mounts: a target must not hide the uploaded config and secrets (/, /etc, /etc/datastorage, /etc/datastorage/secrets); mount below them, e.g. /etc/datastorage/certs."
+  }
+}
+
+variable "datastorage_file_owner" {
+  description = "Numeric user id the DS image runs as; it owns the uploaded secrets files (mode 0400). \"\" for root-owned 0444 files when the user is unknown."
+  type        = string
+  default     = "65534"
+
+  validation {
+    condition     = can(regex("^[0-9]*$", var.datastorage_file_owner))
+    error_message = "datastorage_file_owner must be a numeric user id such as \"65534\", or \"\"."
+  }
+}
+
+variable "datastorage_preflight" {
+  description = "Run the DS startup once as a one-shot job (`/datastorage preflight`) before the DS container, so a DS that cannot start fails the apply at once with its own log line. Turn off for an image without that mode (the real DS)."
+  type        = bool
+  default     = true
+}
+
+variable "migrations_dir" {
+  description = "Host directory of goose *.sql migrations to apply instead of the ones built into the migrate image (mounted read-only). \"\" (default): the built-in ones."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.migrations_dir == "" || startswith(var.migrations_dir, "/")
+    error_message = "migrations_dir must be an absolute host path, or \"\"."
+  }
+}
+
+variable "connect_attempts" {
+  description = "DS startup: attempts to reach PostgreSQL and Redis before exiting 1. With connect_interval it bounds how long a broken environment takes to fail."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.connect_attempts == floor(var.connect_attempts) && var.connect_attempts >= 1 && var.connect_attempts <= 1000
+    error_message = "connect_attempts must be a whole number from 1 to 1000."
+  }
+}
+
+variable "connect_interval" {
+  description = "DS startup: pause between connect attempts (Go duration). Short by default: the apply starts the DS only once PostgreSQL and Redis answer."
+  type        = string
+  default     = "200ms"
+
+  validation {
+    condition     = can(regex("^([0-9]+(\\.[0-9]+)?(ms|s|m))+$", var.connect_interval))
+    error_message = "connect_interval must be a Go duration such as \"200ms\" or \"2s\"."
+  }
+}
+
+variable "dlq_retry_interval" {
+  description = "DS dead-letter worker poll and backoff base (Go duration)."
+  type        = string
+  default     = "1s"
+
+  validation {
+    condition     = can(regex("^([0-9]+(\\.[0-9]+)?(ms|s|m))+$", var.dlq_retry_interval))
+    error_message = "dlq_retry_interval must be a Go duration such as \"1s\" or \"500ms\"."
+  }
+}
+
+variable "network_name" {
+  description = "Use this existing Docker network instead of creating one (saves the docker provider's fixed 2 s network delays on apply and on destroy). The caller owns and labels it. \"\" (default): create <name_prefix>-net."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.network_name == "" || can(regex("^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$", var.network_name))
+    error_message = "network_name must be a Docker network name (letters, digits, '_', '.', '-'), or \"\"."
+  }
+}

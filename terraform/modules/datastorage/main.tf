@@ -1,0 +1,227 @@
+# The Data Storage service: config.yaml and the secrets files are rendered from the inputs
+# (templates/) and uploaded before the container starts; the apply waits for /readyz through
+# the image's healthcheck. An optional preflight job runs the DS startup once, so that a DS
+# that cannot start fails the apply at once with its own log line (see README).
+
+locals {
+  config_dir  = "/etc/datastorage"
+  secrets_dir = "/etc/datastorage/secrets"
+  files = {
+    config        = "${local.config_dir}/config.yaml"
+    db_secrets    = "${local.secrets_dir}/db-secrets.yaml"
+    redis_secrets = "${local.secrets_dir}/redis-secrets.yaml"
+    api_tokens    = "${local.secrets_dir}/api-tokens.yaml"
+  }
+
+  ports = { api = 8080, health = 8081, metrics = 9090 }
+
+  config_yaml = templatefile("${path.module}/templates/config.yaml.tftpl", {
+    log_level = lower(var.log_level)
+    files     = local.files
+    server = {
+      host             = "0.0.0.0"
+      port             = local.ports.api
+      health_port      = local.ports.health
+      metrics_port     = local.ports.metrics
+      read_timeout     = "30s"
+      write_timeout    = "30s"
+      shutdown_timeout = "10s"
+      max_batch_size   = var.max_batch_size
+      max_body_size    = "10MB"
+      signer_cert_dir  = var.signer_cert_dir
+    }
+    database = merge(var.database_settings, {
+      host = var.postgres.host
+      port = var.postgres.port
+      name = var.postgres.name
+      user = var.postgres.user
+    })
+    redis = {
+      addr        = var.redis_addr
+      dlq_max_len = var.dlq_max_len
+    }
+    startup = {
+      connect_attempts = var.connect_attempts
+      connect_interval = var.connect_interval
+    }
+    dlq = {
+      retry_interval = var.dlq_retry_interval
+      max_retries    = var.dlq_max_retries
+    }
+  })
+
+  db_secrets_yaml = templatefile("${path.module}/templates/db-secrets.yaml.tftpl", {
+    username = var.postgres.user
+    password = var.postgres_password
+  })
+  redis_secrets_yaml = templatefile("${path.module}/templates/redis-secrets.yaml.tftpl", {
+    password = var.redis_password
+  })
+  api_tokens_yaml = templatefile("${path.module}/templates/api-tokens.yaml.tftpl", {
+    tokens = var.api_tokens
+  })
+
+  # Secrets: owned by the DS user and readable by it alone, or world-readable when the
+  # image's user is unknown. The config holds no secret.
+  secret_files = {
+    (local.files.db_secrets)    = local.db_secrets_yaml
+    (local.files.redis_secrets) = local.redis_secrets_yaml
+    (local.files.api_tokens)    = local.api_tokens_yaml
+  }
+  secret_mode  = var.file_owner == "" ? "0444" : "0400"
+  secret_owner = var.file_owner == "" ? null : var.file_owner
+
+  env    = merge(var.extra_env, { CONFIG_PATH = local.files.config })
+  labels = merge(var.labels, { for k, v in var.triggers : "dsenv.trigger.${k}" => v })
+
+  image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
+}
+
+data "docker_image" "this" {
+  count = var.pull_image ? 0 : 1
+  name  = var.image
+}
+
+resource "docker_image" "this" {
+  count        = var.pull_image ? 1 : 0
+  name         = var.image
+  keep_locally = true
+}
+
+# The DS startup (config, secrets, validation, PostgreSQL, Redis) as a one-shot job: the
+# docker provider's `wait` only polls for "healthy" and cannot tell that a container has
+# exited, so without this a DS that cannot start shows up as a blind timeout.
+resource "docker_container" "preflight" {
+  count = length(var.preflight_command) > 0 ? 1 : 0
+
+  name    = "${var.name}-preflight"
+  image   = local.image_id
+  command = var.preflight_command
+  env     = [for k in sort(keys(local.env)) : "${k}=${local.env[k]}"]
+
+  upload {
+    file        = local.files.config
+    content     = local.config_yaml
+    permissions = "0444"
+  }
+
+  dynamic "upload" {
+    for_each = local.secret_files
+    content {
+      file        = upload.key
+      content     = upload.value
+      permissions = local.secret_mode
+      owner       = local.secret_owner
+      group       = local.secret_owner
+    }
+  }
+
+  dynamic "mounts" {
+    for_each = var.mounts
+    content {
+      type      = "bind"
+      source    = mounts.value.source
+      target    = mounts.value.target
+      read_only = mounts.value.read_only
+    }
+  }
+
+  networks_advanced {
+    name = var.network_name
+  }
+
+  must_run = false
+  attach   = true
+  logs     = true
+
+  dynamic "labels" {
+    for_each = local.labels
+    content {
+      label = labels.key
+      value = labels.value
+    }
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = self.exit_code == 0
+      error_message = "the Data Storage service cannot start (preflight ${var.name}-preflight exited with code ${coalesce(self.exit_code, -1)}); its log:\n${self.container_logs}"
+    }
+  }
+}
+
+resource "docker_container" "this" {
+  name  = var.name
+  image = local.image_id
+  env   = [for k in sort(keys(local.env)) : "${k}=${local.env[k]}"]
+
+  upload {
+    file        = local.files.config
+    content     = local.config_yaml
+    permissions = "0444"
+  }
+
+  dynamic "upload" {
+    for_each = local.secret_files
+    content {
+      file        = upload.key
+      content     = upload.value
+      permissions = local.secret_mode
+      owner       = local.secret_owner
+      group       = local.secret_owner
+    }
+  }
+
+  dynamic "mounts" {
+    for_each = var.mounts
+    content {
+      type      = "bind"
+      source    = mounts.value.source
+      target    = mounts.value.target
+      read_only = mounts.value.read_only
+    }
+  }
+
+  networks_advanced {
+    name    = var.network_name
+    aliases = [var.alias]
+  }
+
+  # Ascending internal port order: the order the provider reads them back in.
+  ports {
+    internal = local.ports.api
+    ip       = var.bind_address
+    external = var.host_port == 0 ? null : var.host_port
+  }
+  ports {
+    internal = local.ports.health
+    ip       = var.bind_address
+    external = var.health_host_port == 0 ? null : var.health_host_port
+  }
+  ports {
+    internal = local.ports.metrics
+    ip       = var.bind_address
+    external = var.metrics_host_port == 0 ? null : var.metrics_host_port
+  }
+
+  healthcheck {
+    test     = var.healthcheck_command
+    interval = var.healthcheck_interval
+    timeout  = "5s"
+    retries  = 300
+  }
+
+  wait                  = true
+  wait_timeout          = var.wait_timeout
+  destroy_grace_seconds = var.stop_grace_seconds
+
+  dynamic "labels" {
+    for_each = local.labels
+    content {
+      label = labels.key
+      value = labels.value
+    }
+  }
+
+  depends_on = [docker_container.preflight]
+}

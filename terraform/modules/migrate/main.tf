@@ -1,0 +1,76 @@
+# The one-shot migration job. The apply blocks until it exits (attach); a non-zero exit code
+# fails the apply at once with the job's own log in the error (postcondition).
+
+locals {
+  dsn_file = "/etc/dsmigrate/dsn"
+  image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
+
+  env = merge(var.extra_env, {
+    DSMIGRATE_DSN_FILE = local.dsn_file
+    DSMIGRATE_WAIT     = var.wait_for_database
+    }, var.migrations_dir == "" ? {} : {
+    DSMIGRATE_DIR = var.migrations_dir
+  })
+
+  labels = merge(var.labels, { for k, v in var.triggers : "dsenv.trigger.${k}" => v })
+}
+
+data "docker_image" "this" {
+  count = var.pull_image ? 0 : 1
+  name  = var.image
+}
+
+resource "docker_image" "this" {
+  count        = var.pull_image ? 1 : 0
+  name         = var.image
+  keep_locally = true
+}
+
+resource "docker_container" "this" {
+  name  = var.name
+  image = local.image_id
+  env   = [for k in sort(keys(local.env)) : "${k}=${local.env[k]}"]
+
+  upload {
+    file        = local.dsn_file
+    content     = var.dsn
+    permissions = var.file_owner == "" ? "0444" : "0400"
+    owner       = var.file_owner == "" ? null : var.file_owner
+    group       = var.file_owner == "" ? null : var.file_owner
+  }
+
+  dynamic "mounts" {
+    for_each = var.mounts
+    content {
+      type      = "bind"
+      source    = mounts.value.source
+      target    = mounts.value.target
+      read_only = mounts.value.read_only
+    }
+  }
+
+  networks_advanced {
+    name = var.network_name
+  }
+
+  # Run to completion inside the apply and keep the exited container (its exit code and
+  # logs) until destroy.
+  must_run = false
+  attach   = true
+  logs     = true
+
+  dynamic "labels" {
+    for_each = local.labels
+    content {
+      label = labels.key
+      value = labels.value
+    }
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = self.exit_code == 0
+      error_message = "migration job ${var.name} exited with code ${coalesce(self.exit_code, -1)}; its log:\n${self.container_logs}"
+    }
+  }
+}

@@ -1,0 +1,20 @@
+# One dedicated bridge network per environment. Containers join it with an alias
+# (postgres, redis, datastorage) and talk to each other by that name, never via the host.
+#
+# Speed note: the docker provider waits a fixed 2 s after creating a network and 2 s after
+# removing one (networkReadRefreshDelay / networkRemoveRefreshDelay in its network code).
+# A caller that cannot afford that can create the network itself and pass its name to the
+# root module (variable network_name) instead of using this module.
+resource "docker_network" "this" {
+  name     = var.name
+  driver   = "bridge"
+  internal = var.internal
+
+  dynamic "labels" {
+    for_each = var.labels
+    content {
+      label = labels.key
+      value = labels.value
+    }
+  }
+}

@@ -1,0 +1,105 @@
+# PostgreSQL with the official image's environment contract. The password arrives as an
+# uploaded file (POSTGRES_PASSWORD_FILE); readiness is pg_isready over TCP plus a real query.
+
+locals {
+  data_dir      = "/var/lib/postgresql/data"
+  password_file = "/etc/dsenv/postgres-password"
+
+  # Test tuning: nothing here needs to survive a crash.
+  fast_args = var.durable ? [] : ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+  command   = concat(["postgres"], flatten([for a in concat(local.fast_args, var.extra_args) : ["-c", a]]))
+
+  image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
+
+  # The test runs over TCP like a client would; psql reads the password from the file so
+  # that it never shows up in the container's configuration.
+  healthcheck = join(" && ", [
+    "pg_isready -q -h 127.0.0.1 -p 5432 -U ${var.user} -d ${var.db}",
+    "PGPASSWORD=\"$(cat ${local.password_file})\" psql -h 127.0.0.1 -p 5432 -U ${var.user} -d ${var.db} -XAtqc 'SELECT 1' >/dev/null",
+  ])
+}
+
+data "docker_image" "this" {
+  count = var.pull_image ? 0 : 1
+  name  = var.image
+}
+
+resource "docker_image" "this" {
+  count        = var.pull_image ? 1 : 0
+  name         = var.image
+  keep_locally = true
+}
+
+resource "docker_volume" "data" {
+  count = var.durable ? 1 : 0
+  name  = "${var.name}-data"
+
+  dynamic "labels" {
+    for_each = var.labels
+    content {
+      label = labels.key
+      value = labels.value
+    }
+  }
+}
+
+resource "docker_container" "this" {
+  name    = var.name
+  image   = local.image_id
+  command = local.command
+  env = [
+    "POSTGRES_USER=${var.user}",
+    "POSTGRES_DB=${var.db}",
+    "POSTGRES_PASSWORD_FILE=${local.password_file}",
+    "PGDATA=${local.data_dir}",
+  ]
+
+  # Read-only for everyone: the official image reads it as root, dsenv/postgres as postgres.
+  upload {
+    file        = local.password_file
+    content     = var.password
+    permissions = "0444"
+  }
+
+  tmpfs = var.durable ? {} : { (local.data_dir) = "rw" }
+
+  dynamic "volumes" {
+    for_each = docker_volume.data
+    content {
+      volume_name    = volumes.value.name
+      container_path = local.data_dir
+    }
+  }
+
+  networks_advanced {
+    name    = var.network_name
+    aliases = [var.alias]
+  }
+
+  ports {
+    internal = 5432
+    ip       = var.bind_address
+    external = var.host_port == 0 ? null : var.host_port
+  }
+
+  healthcheck {
+    test     = ["CMD-SHELL", local.healthcheck]
+    interval = var.healthcheck_interval
+    timeout  = "5s"
+    retries  = 300
+  }
+
+  wait         = var.wait
+  wait_timeout = var.wait_timeout
+  restart      = "no"
+  # Tests throw the data away: no shutdown checkpoint needed.
+  destroy_grace_seconds = var.durable ? 10 : 0
+
+  dynamic "labels" {
+    for_each = var.labels
+    content {
+      label = labels.key
+      value = labels.value
+    }
+  }
+}

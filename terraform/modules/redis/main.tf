@@ -1,0 +1,112 @@
+# Redis (the DS dead-letter queue). All settings, the password included, live in an uploaded
+# config file passed as the command argument: that works for dsenv/redis:7 and the official
+# image alike, and keeps the password out of the environment and the process arguments.
+
+locals {
+  config_dir    = "/usr/local/etc/redis"
+  config_file   = "${local.config_dir}/redis.conf"
+  password_file = "${local.config_dir}/password"
+
+  image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
+
+  persistence = var.durable ? [
+    "dir /data",
+    "appendonly yes",
+    "appendfsync everysec",
+    "save 60 1",
+    ] : [
+    "appendonly no",
+    "save \"\"",
+  ]
+
+  config = join("\n", concat([
+    "# rendered by dsenv (terraform/modules/redis)",
+    "bind 0.0.0.0",
+    "port 6379",
+    "protected-mode no",
+    "requirepass ${var.password}",
+  ], local.persistence, [""]))
+
+  healthcheck = "REDISCLI_AUTH=\"$(cat ${local.password_file})\" redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG"
+}
+
+data "docker_image" "this" {
+  count = var.pull_image ? 0 : 1
+  name  = var.image
+}
+
+resource "docker_image" "this" {
+  count        = var.pull_image ? 1 : 0
+  name         = var.image
+  keep_locally = true
+}
+
+resource "docker_volume" "data" {
+  count = var.durable ? 1 : 0
+  name  = "${var.name}-data"
+
+  dynamic "labels" {
+    for_each = var.labels
+    content {
+      label = labels.key
+      value = labels.value
+    }
+  }
+}
+
+resource "docker_container" "this" {
+  name    = var.name
+  image   = local.image_id
+  command = ["redis-server", local.config_file]
+
+  # 0444: the server runs as the image's redis user, the files are uploaded as root.
+  upload {
+    file        = local.config_file
+    content     = local.config
+    permissions = "0444"
+  }
+
+  upload {
+    file        = local.password_file
+    content     = var.password
+    permissions = "0444"
+  }
+
+  dynamic "volumes" {
+    for_each = docker_volume.data
+    content {
+      volume_name    = volumes.value.name
+      container_path = "/data"
+    }
+  }
+
+  networks_advanced {
+    name    = var.network_name
+    aliases = [var.alias]
+  }
+
+  ports {
+    internal = 6379
+    ip       = var.bind_address
+    external = var.host_port == 0 ? null : var.host_port
+  }
+
+  healthcheck {
+    test     = ["CMD-SHELL", local.healthcheck]
+    interval = var.healthcheck_interval
+    timeout  = "5s"
+    retries  = 300
+  }
+
+  wait                  = var.wait
+  wait_timeout          = var.wait_timeout
+  destroy_grace_seconds = var.durable ? 10 : 0
+
+  dynamic "labels" {
+    for_each = var.labels
+    content {
+      label = labels.key
+      value = labels.value
+    }
+  }
+}
