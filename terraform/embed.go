@@ -7,7 +7,8 @@ package terraform
 
 import "embed"
 
-// FS holds env/ (the root module tfharness applies) and modules/*.
+// FS holds env/ (the root module tfharness applies) and modules/*, with the datastorage
+// module's templates/.
 //
-//go:embed env/*.tf modules/*/*.tf
+//go:embed env/*.tf modules/*/*.tf modules/*/templates/*.tftpl
 var FS embed.FS
