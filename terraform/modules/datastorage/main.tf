@@ -214,6 +214,7 @@ resource "docker_container" "this" {
   wait                  = true
   wait_timeout          = var.wait_timeout
   destroy_grace_seconds = var.stop_grace_seconds
+  restart               = var.restart
 
   dynamic "labels" {
     for_each = local.labels

@@ -381,3 +381,14 @@ variable "triggers" {
     error_message = "triggers keys must be lower-case label-safe words such as \"migrate\"."
   }
 }
+
+variable "restart" {
+  description = "Docker restart policy: \"no\" for throwaway environments, \"unless-stopped\" for a long-lived one (comes back after a Docker restart)."
+  type        = string
+  default     = "no"
+
+  validation {
+    condition     = contains(["no", "on-failure", "always", "unless-stopped"], var.restart)
+    error_message = "restart must be one of \"no\", \"on-failure\", \"always\", \"unless-stopped\"."
+  }
+}

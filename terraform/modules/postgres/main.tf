@@ -11,6 +11,9 @@ locals {
 
   image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
 
+  # The data volume: the caller's (var.volume_name) or the module's own, only when durable.
+  volume = !var.durable ? null : (var.volume_name != "" ? var.volume_name : docker_volume.data[0].name)
+
   # The test runs over TCP like a client would; psql reads the password from the file so
   # that it never shows up in the container's configuration.
   healthcheck = join(" && ", [
@@ -31,7 +34,7 @@ resource "docker_image" "this" {
 }
 
 resource "docker_volume" "data" {
-  count = var.durable ? 1 : 0
+  count = var.durable && var.volume_name == "" ? 1 : 0
   name  = "${var.name}-data"
 
   dynamic "labels" {
@@ -64,9 +67,9 @@ resource "docker_container" "this" {
   tmpfs = var.durable ? {} : { (local.data_dir) = "rw" }
 
   dynamic "volumes" {
-    for_each = docker_volume.data
+    for_each = local.volume == null ? [] : [local.volume]
     content {
-      volume_name    = volumes.value.name
+      volume_name    = volumes.value
       container_path = local.data_dir
     }
   }
@@ -91,7 +94,7 @@ resource "docker_container" "this" {
 
   wait         = var.wait
   wait_timeout = var.wait_timeout
-  restart      = "no"
+  restart      = var.restart
   # Tests throw the data away: no shutdown checkpoint needed.
   destroy_grace_seconds = var.durable ? 10 : 0
 

@@ -66,5 +66,5 @@ output "dsn_internal" {
 
 output "volume_name" {
   description = "Name of the data volume when durable, else null."
-  value       = var.durable ? docker_volume.data[0].name : null
+  value       = local.volume
 }

@@ -9,6 +9,9 @@ locals {
 
   image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
 
+  # The data volume: the caller's (var.volume_name) or the module's own, only when durable.
+  volume = !var.durable ? null : (var.volume_name != "" ? var.volume_name : docker_volume.data[0].name)
+
   persistence = var.durable ? [
     "dir /data",
     "appendonly yes",
@@ -42,7 +45,7 @@ resource "docker_image" "this" {
 }
 
 resource "docker_volume" "data" {
-  count = var.durable ? 1 : 0
+  count = var.durable && var.volume_name == "" ? 1 : 0
   name  = "${var.name}-data"
 
   dynamic "labels" {
@@ -73,9 +76,9 @@ resource "docker_container" "this" {
   }
 
   dynamic "volumes" {
-    for_each = docker_volume.data
+    for_each = local.volume == null ? [] : [local.volume]
     content {
-      volume_name    = volumes.value.name
+      volume_name    = volumes.value
       container_path = "/data"
     }
   }
@@ -100,6 +103,7 @@ resource "docker_container" "this" {
 
   wait                  = var.wait
   wait_timeout          = var.wait_timeout
+  restart               = var.restart
   destroy_grace_seconds = var.durable ? 10 : 0
 
   dynamic "labels" {

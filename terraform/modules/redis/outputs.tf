@@ -50,5 +50,5 @@ output "url" {
 
 output "volume_name" {
   description = "Name of the data volume when durable, else null."
-  value       = var.durable ? docker_volume.data[0].name : null
+  value       = local.volume
 }

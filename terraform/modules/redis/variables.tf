@@ -123,3 +123,25 @@ variable "wait_timeout" {
     error_message = "wait_timeout must be a whole number of seconds, at least 1."
   }
 }
+
+variable "restart" {
+  description = "Docker restart policy: \"no\" for throwaway environments, \"unless-stopped\" for a long-lived one (comes back after a Docker restart)."
+  type        = string
+  default     = "no"
+
+  validation {
+    condition     = contains(["no", "on-failure", "always", "unless-stopped"], var.restart)
+    error_message = "restart must be one of \"no\", \"on-failure\", \"always\", \"unless-stopped\"."
+  }
+}
+
+variable "volume_name" {
+  description = "Existing named volume for the data when durable. Empty: the module creates <name>-data itself. A caller that must protect the data (lifecycle prevent_destroy, which a module cannot make conditional) creates the volume and passes its name."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.volume_name == "" || can(regex("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", var.volume_name))
+    error_message = "volume_name must be empty or a Docker volume name (letters, digits, '_', '.', '-')."
+  }
+}
