@@ -37,18 +37,20 @@ func IsValidation(err error) bool {
 
 // field limits, in characters.
 var maxLen = map[string]int{
-	"version":        20,
-	"event_type":     100,
-	"event_category": 50,
-	"event_action":   50,
-	"correlation_id": 255,
-	"actor_type":     50,
-	"actor_id":       255,
-	"resource_type":  100,
-	"resource_id":    255,
-	"namespace":      253,
-	"cluster_id":     255,
-	"severity":       20,
+	"version":         20,
+	"event_timestamp": 64,
+	"event_outcome":   20,
+	"event_type":      100,
+	"event_category":  50,
+	"event_action":    50,
+	"correlation_id":  255,
+	"actor_type":      50,
+	"actor_id":        255,
+	"resource_type":   100,
+	"resource_id":     255,
+	"namespace":       253,
+	"cluster_id":      255,
+	"severity":        20,
 }
 
 // DecodeEvent decodes and validates one event request (a JSON object) and builds the event to

@@ -1,0 +1,168 @@
+// Package service runs the Data Storage service: it connects its dependencies in the contract's
+// order, serves the API, health and metrics ports, and shuts down gracefully.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dsenv/dsenv/internal/api"
+	"github.com/dsenv/dsenv/internal/dlq"
+	"github.com/dsenv/dsenv/internal/dsconfig"
+	"github.com/dsenv/dsenv/internal/health"
+	"github.com/dsenv/dsenv/internal/metrics"
+	"github.com/dsenv/dsenv/internal/retry"
+	"github.com/dsenv/dsenv/internal/store"
+)
+
+// PartitionMonthsAhead is how many months after the current one get a partition at startup.
+const PartitionMonthsAhead = 3
+
+// Run starts DS and blocks until ctx is cancelled (SIGTERM), then shuts down: readiness turns
+// 503, in-flight requests finish, the dead-letter queue is drained to PostgreSQL, connections
+// close. A returned error is a startup failure (or a server that died); a clean shutdown is nil.
+func Run(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) error {
+	start := time.Now()
+	budget := retry.Budget{Attempts: cfg.Startup.ConnectAttempts, Interval: cfg.Startup.ConnectInterval}
+
+	st, err := store.Connect(ctx, cfg.Database, budget, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	created, err := st.EnsurePartitions(pctx, time.Now(), PartitionMonthsAhead)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("failed to ensure audit_events partitions: %w", err)
+	}
+	if len(created) > 0 {
+		log.Info("created audit_events partitions", "partitions", created)
+	}
+
+	q, err := dlq.Connect(ctx, cfg.Redis, budget, log)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+
+	m := metrics.New()
+	checker := health.NewChecker(time.Second,
+		health.Check{Name: "postgresql", Fn: st.Ping},
+		health.Check{Name: "redis", Fn: q.Ping})
+	apiSrv := api.New(api.Config{
+		MaxBodySize:  int64(cfg.Server.MaxBodySize),
+		MaxBatchSize: cfg.Server.MaxBatchSize,
+		WriteTimeout: cfg.Database.WriteTimeout,
+		BreakerOpen:  cfg.DLQ.RetryInterval,
+	}, st, q, api.NewTokens(cfg.Auth.Tokens), checker.ReadyHandler(), log, m)
+	worker := &dlq.Worker{
+		Queue: q, Writer: st, RetryInterval: cfg.DLQ.RetryInterval, MaxRetries: cfg.DLQ.MaxRetries,
+		WriteTimeout: cfg.Database.WriteTimeout, Log: log, Metrics: m, OnReplayed: apiSrv.PostgresRecovered,
+	}
+
+	servers := []*server{
+		{name: "api", port: cfg.Server.Port, handler: apiSrv.Handler()},
+		{name: "health", port: cfg.Server.HealthPort, handler: health.Mux(checker)},
+		{name: "metrics", port: cfg.Server.MetricsPort, handler: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})},
+	}
+	for _, s := range servers {
+		if err := s.listen(cfg.Server); err != nil {
+			closeAll(servers)
+			return err
+		}
+	}
+	serveErr := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { serveErr <- s.serve() }()
+	}
+
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		worker.Run(wctx)
+	}()
+	log.Info("datastorage started", "api_port", cfg.Server.Port, "health_port", cfg.Server.HealthPort,
+		"metrics_port", cfg.Server.MetricsPort, "startup_ms", time.Since(start).Milliseconds())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutdown requested")
+	case err := <-serveErr:
+		runErr = fmt.Errorf("server failed: %w", err)
+		log.Error("server failed; shutting down", "error", err.Error())
+	}
+
+	// Graceful shutdown, bounded by shutdownTimeout.
+	checker.SetShuttingDown()
+	sctx, cancelShutdown := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancelShutdown()
+	if err := servers[0].srv.Shutdown(sctx); err != nil {
+		log.Warn("API requests still in flight at shutdown deadline", "error", err.Error())
+	}
+	stopWorker()
+	wg.Wait()
+	n, err := worker.Drain(sctx)
+	if err != nil {
+		log.Warn("dead-letter queue not fully drained; remaining events stay in Redis", "drained", n, "error", err.Error())
+	} else {
+		log.Info("dead-letter queue drained", "events", n)
+	}
+	for _, s := range servers[1:] {
+		_ = s.srv.Shutdown(sctx)
+	}
+	log.Info("datastorage stopped")
+	return runErr
+}
+
+type server struct {
+	name    string
+	port    int
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+}
+
+func (s *server) listen(cfg dsconfig.Server) error {
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(s.port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s port %s: %w", s.name, addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadTimeout:       cfg.ReadTimeout,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+	}
+	return nil
+}
+
+func (s *server) serve() error {
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s server: %w", s.name, err)
+	}
+	return nil
+}
+
+func closeAll(servers []*server) {
+	for _, s := range servers {
+		if s.ln != nil {
+			_ = s.ln.Close()
+		}
+	}
+}
