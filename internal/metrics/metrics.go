@@ -52,13 +52,17 @@ func New() *DS {
 }
 
 // Written counts events the API wrote to PostgreSQL.
-func (m *DS) Written(n int) { m.add(m.counter(func() prometheus.Counter { return m.EventsWritten }), n) }
+func (m *DS) Written(n int) {
+	m.add(m.counter(func() prometheus.Counter { return m.EventsWritten }), n)
+}
 
 // Queued counts events appended to the dead-letter queue.
 func (m *DS) Queued(n int) { m.add(m.counter(func() prometheus.Counter { return m.EventsQueued }), n) }
 
 // Replayed counts events the dead-letter worker wrote to PostgreSQL.
-func (m *DS) Replayed(n int) { m.add(m.counter(func() prometheus.Counter { return m.EventsReplayed }), n) }
+func (m *DS) Replayed(n int) {
+	m.add(m.counter(func() prometheus.Counter { return m.EventsReplayed }), n)
+}
 
 // DeadLettered counts events moved to the dead-letter stream.
 func (m *DS) DeadLettered(n int) {
