@@ -1,0 +1,54 @@
+package tfharness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// destroy removes everything of the environment. TeardownDestroy runs terraform destroy
+// first; either way every object still labelled with the environment's id is removed
+// through the Docker API, and the workspace (state included) is deleted.
+func (e *Env) destroy(ctx context.Context) error {
+	var errs []error
+	if e.aborted {
+		// A cancelled Terraform may leave its provider running; stop it before it
+		// creates anything after the removal below.
+		killProcesses("DSENV_ENV", e.ID)
+	}
+	if e.cfg.teardown == TeardownDestroy && e.tf != nil && !e.aborted {
+		if err := e.tf.Destroy(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("terraform destroy: %s", lastLines(e.redact(err.Error()), 20)))
+		}
+	}
+	d, err := dockerFromEnv()
+	if err != nil {
+		return err
+	}
+	// One pass normally; after an aborted apply, a few more until nothing new appears.
+	passes := 1
+	if e.aborted {
+		passes = 3
+	}
+	for i := 0; i < passes; i++ {
+		if i > 0 {
+			time.Sleep(500 * time.Millisecond)
+		}
+		objs, err := d.list(ctx, LabelEnv+"="+e.ID)
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if err := d.remove(ctx, objs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if e.proc != nil {
+		if err := os.RemoveAll(e.proc.workspaceRoot(e.ID)); err != nil {
+			errs = append(errs, fmt.Errorf("remove workspace: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,108 @@
+package tfharness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Live environments of this process, torn down on SIGINT or SIGTERM.
+var (
+	liveMu   sync.Mutex
+	live     = map[*Env]struct{}{}
+	livePeak int
+
+	interrupted atomic.Bool
+	signalsOnce sync.Once
+)
+
+func track(e *Env) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	live[e] = struct{}{}
+	livePeak = max(livePeak, len(live))
+}
+
+func untrack(e *Env) {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	delete(live, e)
+}
+
+// trackedPeak is the largest number of environments this process held at once.
+func trackedPeak() int {
+	liveMu.Lock()
+	defer liveMu.Unlock()
+	return livePeak
+}
+
+// handleSignals makes SIGINT and SIGTERM tear down every live environment (cancelling
+// applies in flight, then removing with a fresh context) before the process exits with
+// the signal. A second signal exits at once; the reaper then removes what is left.
+func handleSignals() {
+	signalsOnce.Do(func() {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			sig := <-ch
+			interrupted.Store(true)
+			go func() {
+				<-ch
+				fmt.Fprintln(os.Stderr, "dsenv: second signal: exiting now; the reaper removes what is left")
+				os.Exit(1)
+			}()
+			teardownAll(sig)
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			if s, ok := sig.(syscall.Signal); ok {
+				_ = syscall.Kill(os.Getpid(), s)
+				time.Sleep(2 * time.Second)
+			}
+			os.Exit(1)
+		}()
+	})
+}
+
+func teardownAll(sig os.Signal) {
+	liveMu.Lock()
+	envs := make([]*Env, 0, len(live))
+	for e := range live {
+		envs = append(envs, e)
+	}
+	liveMu.Unlock()
+	fmt.Fprintf(os.Stderr, "dsenv: %v: tearing down %d environment(s)\n", sig, len(envs))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, e := range envs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.abort()
+			start := time.Now()
+			if err := e.Down(ctx); err != nil {
+				fmt.Fprintf(os.Stderr, "dsenv: %v\n", err)
+				return
+			}
+			fmt.Fprintf(os.Stderr, "dsenv: env %s: removed in %s\n", e.ID, round(time.Since(start)))
+		}()
+	}
+	wg.Wait()
+}
+
+// abort cancels an apply in flight; what it created is removed by the next Down.
+func (e *Env) abort() {
+	e.mu.Lock()
+	cancel := e.cancel
+	if cancel != nil {
+		e.aborted = true
+	}
+	e.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}

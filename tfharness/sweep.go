@@ -1,0 +1,139 @@
+package tfharness
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// SweepOptions selects what Sweep removes.
+type SweepOptions struct {
+	// Env removes exactly this environment, whatever its owner or age.
+	Env string
+	// TTL also removes environments created longer ago than TTL whose owner is not a
+	// live process on this host (owners on other hosts cannot be checked). 0: no TTL.
+	TTL time.Duration
+	// All removes every environment whose owner is not a live process on this host,
+	// persistent ones (make up, shared) included.
+	All bool
+	// DryRun reports without removing.
+	DryRun bool
+}
+
+// SweptEnv is one environment Sweep removed (or would remove, with DryRun).
+type SweptEnv struct {
+	Env     string
+	Owner   string
+	Reason  string
+	Objects []string // kind/name
+}
+
+// Sweep removes stale dsenv environments: those whose owner process on this host is
+// gone, or (with TTL) that are too old. It never touches an environment whose owner is
+// alive, nor a persistent one unless All.
+func Sweep(ctx context.Context, o SweepOptions) ([]SweptEnv, error) {
+	d, err := dockerFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.ping(ctx); err != nil {
+		return nil, err
+	}
+	term := LabelEnv
+	if o.Env != "" {
+		term = LabelEnv + "=" + o.Env
+	}
+	objs, err := d.list(ctx, term)
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string][]object{}
+	for _, obj := range objs {
+		groups[obj.Labels[LabelEnv]] = append(groups[obj.Labels[LabelEnv]], obj)
+	}
+	now := time.Now()
+	var swept []SweptEnv
+	var doomed []object
+	for env, members := range groups {
+		remove, reason := sweepDecision(envLabels(members), o, Hostname(), now, processAlive)
+		if !remove {
+			continue
+		}
+		s := SweptEnv{Env: env, Owner: members[0].Labels[LabelOwner], Reason: reason}
+		for _, m := range members {
+			s.Objects = append(s.Objects, m.Kind+"/"+m.Name)
+		}
+		sort.Strings(s.Objects)
+		swept = append(swept, s)
+		doomed = append(doomed, members...)
+	}
+	sort.Slice(swept, func(i, j int) bool { return swept[i].Env < swept[j].Env })
+	if o.DryRun || len(doomed) == 0 {
+		return swept, nil
+	}
+	return swept, d.remove(ctx, doomed)
+}
+
+// envLabels merges the labels of an environment's objects: the oldest created time and
+// the persistent flag of any object win, so a partly labelled object cannot make an
+// environment look younger or throwaway.
+func envLabels(objs []object) map[string]string {
+	l := map[string]string{}
+	for _, o := range objs {
+		for k, v := range o.Labels {
+			switch k {
+			case LabelCreated:
+				if old, ok := l[k]; ok && old < v && len(old) == len(v) {
+					continue
+				}
+			case LabelPersistent:
+				if l[k] == "true" {
+					continue
+				}
+			}
+			l[k] = v
+		}
+	}
+	return l
+}
+
+// sweepDecision decides about one environment from its labels. alive reports whether
+// a pid on this host is the live process that created the environment.
+func sweepDecision(labels map[string]string, o SweepOptions, host string, now time.Time,
+	alive func(pid int, created time.Time) bool) (bool, string) {
+	env := labels[LabelEnv]
+	if o.Env != "" {
+		if env == o.Env {
+			return true, "requested"
+		}
+		return false, "not requested"
+	}
+	created, createdErr := ParseCreated(labels[LabelCreated])
+	owner, ownerErr := ParseOwner(labels[LabelOwner])
+	if ownerErr == nil && !owner.Manual() && owner.Host == host {
+		if alive(owner.PID, created) {
+			return false, fmt.Sprintf("owner %s is alive", owner)
+		}
+		if labels[LabelPersistent] == "true" && !o.All {
+			return false, "persistent"
+		}
+		return true, fmt.Sprintf("owner %s is gone", owner)
+	}
+	if labels[LabelPersistent] == "true" && !o.All {
+		return false, "persistent"
+	}
+	if o.All {
+		return true, "--all"
+	}
+	if o.TTL > 0 {
+		if createdErr != nil {
+			return true, "no valid " + LabelCreated + " label"
+		}
+		if age := now.Sub(created); age > o.TTL {
+			return true, fmt.Sprintf("created %s ago (ttl %s)", age.Round(time.Second), o.TTL)
+		}
+		return false, "younger than ttl"
+	}
+	return false, "owner not checkable here; use --ttl"
+}
