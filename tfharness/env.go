@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,6 +129,9 @@ func newEnv(cfg *config) (*Env, error) {
 	return e, nil
 }
 
+// validPrefix is the root module's rule for name_prefix.
+var validPrefix = regexp.MustCompile(`^[a-z][a-z0-9-]{1,30}$`)
+
 // newID returns prefix-xxxxxxxx with 8 random lower-case letters and digits.
 func newID(prefix string) (string, error) {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -138,7 +142,11 @@ func newID(prefix string) (string, error) {
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	return prefix + "-" + string(b), nil
+	id := prefix + "-" + string(b)
+	if !validPrefix.MatchString(id) {
+		return "", fmt.Errorf("id prefix %q: the id %q must match %s", prefix, id, validPrefix)
+	}
+	return id, nil
 }
 
 func randomHex(n int) (string, error) {
