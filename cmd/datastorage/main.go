@@ -2,6 +2,9 @@
 //
 //	datastorage              run the service (CONFIG_PATH names config.yaml)
 //	datastorage healthcheck  exit 0 iff http://127.0.0.1:<health port>/readyz answers 200
+//	datastorage preflight    run the startup checks (config, secrets, PostgreSQL, partitions,
+//	                         Redis), print "preflight ok" and exit 0, or exit 1 after the
+//	                         failure's log line; serves nothing
 //
 // The health port is HEALTH_PORT, else server.healthPort of CONFIG_PATH, else 8081. The
 // healthcheck form exists because the image is FROM scratch: Docker's HEALTHCHECK runs it.
@@ -18,18 +21,30 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/dsenv/dsenv/internal/dlq"
 	"github.com/dsenv/dsenv/internal/dsconfig"
 	"github.com/dsenv/dsenv/internal/health"
 	"github.com/dsenv/dsenv/internal/service"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
-func run(args []string, getenv func(string) string, logOut io.Writer) int {
-	if len(args) > 0 && args[0] == "healthcheck" {
+func run(args []string, getenv func(string) string, stdout, logOut io.Writer) int {
+	mode := "serve"
+	if len(args) > 0 {
+		mode = args[0]
+	}
+	switch mode {
+	case "healthcheck":
 		return healthcheck(getenv, logOut)
+	case "serve", "preflight":
+	default:
+		fmt.Fprintf(logOut, "usage: datastorage [healthcheck|preflight]\n")
+		return 2
 	}
 	level := new(slog.LevelVar)
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
@@ -46,9 +61,18 @@ func run(args []string, getenv func(string) string, logOut io.Writer) int {
 	}
 	lvl, _ := dsconfig.ParseLevel(cfg.Logging.Level) // validated by Load
 	level.Set(lvl)
+	redis.SetLogger(dlq.RedisLogger{Log: log})
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	if mode == "preflight" {
+		if err := service.Preflight(ctx, cfg, log); err != nil {
+			log.Error(err.Error())
+			return 1
+		}
+		fmt.Fprintln(stdout, "preflight ok")
+		return 0
+	}
 	if err := service.Run(ctx, cfg, log); err != nil {
 		log.Error(err.Error())
 		return 1

@@ -51,7 +51,18 @@ func Options(cfg dsconfig.Redis) *redis.Options {
 		ReadTimeout:  3 * time.Second,
 		WriteTimeout: 3 * time.Second,
 		MaxRetries:   1,
+		// One dial per try: the startup retry budget and the worker's backoff do the retrying.
+		DialerRetries: 1,
 	}
+}
+
+// RedisLogger routes go-redis's internal log lines into slog at debug level (install it with
+// redis.SetLogger in main); otherwise they go to stderr as plain text among the JSON logs.
+type RedisLogger struct{ Log *slog.Logger }
+
+// Printf implements go-redis's logging interface.
+func (l RedisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.Log.DebugContext(ctx, "go-redis", "detail", fmt.Sprintf(format, v...))
 }
 
 // Connect PINGs Redis within the retry budget and makes sure the consumer group exists. On

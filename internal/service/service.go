@@ -32,27 +32,11 @@ const PartitionMonthsAhead = 3
 // close. A returned error is a startup failure (or a server that died); a clean shutdown is nil.
 func Run(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) error {
 	start := time.Now()
-	budget := retry.Budget{Attempts: cfg.Startup.ConnectAttempts, Interval: cfg.Startup.ConnectInterval}
-
-	st, err := store.Connect(ctx, cfg.Database, budget, log)
+	st, q, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	created, err := st.EnsurePartitions(pctx, time.Now(), PartitionMonthsAhead)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("failed to ensure audit_events partitions: %w", err)
-	}
-	if len(created) > 0 {
-		log.Info("created audit_events partitions", "partitions", created)
-	}
-
-	q, err := dlq.Connect(ctx, cfg.Redis, budget, log)
-	if err != nil {
-		return err
-	}
 	defer q.Close()
 
 	m := metrics.New()
@@ -125,6 +109,45 @@ func Run(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) error {
 	}
 	log.Info("datastorage stopped")
 	return runErr
+}
+
+// Preflight runs the startup up to and including the Redis PING (config is already loaded):
+// PostgreSQL ping, monthly partitions, Redis PING and consumer group, then closes everything.
+// Its errors are the server's startup errors.
+func Preflight(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) error {
+	st, q, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	st.Close()
+	_ = q.Close()
+	return nil
+}
+
+// connect is the contract's startup order: PostgreSQL (ping, retried), the partitions of
+// audit_events, then Redis (PING, retried).
+func connect(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) (*store.Store, *dlq.Queue, error) {
+	budget := retry.Budget{Attempts: cfg.Startup.ConnectAttempts, Interval: cfg.Startup.ConnectInterval}
+	st, err := store.Connect(ctx, cfg.Database, budget, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	created, err := st.EnsurePartitions(pctx, time.Now(), PartitionMonthsAhead)
+	cancel()
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("failed to ensure audit_events partitions: %w", err)
+	}
+	if len(created) > 0 {
+		log.Info("created audit_events partitions", "partitions", created)
+	}
+	q, err := dlq.Connect(ctx, cfg.Redis, budget, log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, q, nil
 }
 
 type server struct {
