@@ -50,7 +50,7 @@ type Env struct {
 	secrets map[string]string // variable name -> value; never logged
 	// terratestVars are the variables handed to terratest (TerratestOptions).
 	terratestVars map[string]any
-	tfOut   syncBuffer        // Terraform's output, redacted when written anywhere
+	tfOut         syncBuffer // Terraform's output, redacted when written anywhere
 
 	mu      sync.Mutex // serialises Down and keep
 	down    bool

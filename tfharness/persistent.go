@@ -1,0 +1,218 @@
+package tfharness
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/dsenv/dsenv/internal/cache"
+)
+
+// Persistent is an environment applied in place in a root module directory, as
+// `make up` does with terraform/env: state and .terraform stay in that directory, so
+// `cd terraform/env && terraform plan` works afterwards. Its variables, credentials
+// included, live in the git-ignored 0600 file VarsFile, written on the first Up.
+type Persistent struct {
+	Dir    string    // root module directory
+	Name   string    // name_prefix on first Up (default "dsenv-local")
+	Binary Binary    // default terraform
+	Output io.Writer // Terraform's output (default os.Stderr)
+}
+
+// VarsFileName is the variables file of a persistent environment.
+const VarsFileName = "dsenv.auto.tfvars"
+
+// VarsFile is the path of the environment's variables file.
+func (p *Persistent) VarsFile() string { return filepath.Join(p.Dir, VarsFileName) }
+
+var namePrefixLine = regexp.MustCompile(`(?m)^\s*name_prefix\s*=\s*"([^"]+)"`)
+
+// EnvID reads the environment id (name_prefix) from the variables file.
+func (p *Persistent) EnvID() (string, error) {
+	b, err := os.ReadFile(p.VarsFile())
+	if err != nil {
+		return "", err
+	}
+	m := namePrefixLine.FindSubmatch(b)
+	if m == nil {
+		return "", fmt.Errorf("%s has no name_prefix", p.VarsFile())
+	}
+	return string(m[1]), nil
+}
+
+// ensureVars writes the variables file with fresh credentials unless it exists.
+func (p *Persistent) ensureVars() (created bool, err error) {
+	if _, err := os.Stat(p.VarsFile()); err == nil {
+		return false, nil
+	}
+	name := p.Name
+	if name == "" {
+		name = "dsenv-local"
+	}
+	if !validPrefix.MatchString(name) {
+		return false, fmt.Errorf("name %q: want %s", name, validPrefix)
+	}
+	secrets := map[string]string{}
+	for _, k := range secretVars {
+		if secrets[k], err = randomHex(16); err != nil {
+			return false, err
+		}
+	}
+	text := fmt.Sprintf(`# Written by "dsenv up" on its first run: this environment's settings and credentials.
+# Git-ignored and private (0600). After "make down", delete it to start over with new credentials.
+name_prefix = %q
+owner       = %q
+created     = %q
+labels      = { %q = "true" }
+
+postgres_password = %q
+redis_password    = %q
+api_token         = %q
+`, name, Owner{Host: Hostname()}.String(), strconv.FormatInt(time.Now().Unix(), 10), LabelPersistent,
+		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"])
+	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return false, err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return false, err
+	}
+	return true, f.Close()
+}
+
+// terraform returns a tfexec handle on Dir with a CLI config of our own pointing at the
+// provider mirror; cleanup removes that config.
+func (p *Persistent) terraform(ctx context.Context) (*tfexec.Terraform, func(), error) {
+	bin := p.Binary
+	if bin == "" {
+		bin = Terraform
+	}
+	cacheDir, err := cache.Dir()
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(cache.ProviderBinary(cacheDir, providerHost(bin))); err != nil {
+		return nil, nil, fmt.Errorf("docker provider not in the mirror %s: run `make setup` (dsenv setup) first",
+			cache.ProviderMirror(cacheDir))
+	}
+	execPath, _, err := FindBinary(ctx, bin, filepath.Join(cacheDir, "bin"))
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := os.CreateTemp("", "dsenv-terraformrc-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { os.Remove(cfg.Name()) }
+	_, err = cfg.WriteString(cache.CLIConfigText(cache.ProviderMirror(cacheDir)) + "disable_checkpoint = true\n")
+	if cerr := cfg.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	tf, err := tfexec.NewTerraform(p.Dir, execPath)
+	if err == nil {
+		err = tf.SetEnv(terraformEnv(map[string]string{"TF_CLI_CONFIG_FILE": cfg.Name()}))
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	out := p.Output
+	if out == nil {
+		out = os.Stderr
+	}
+	tf.SetStdout(out)
+	tf.SetStderr(out)
+	return tf, cleanup, nil
+}
+
+// Up initialises Dir (providers from the mirror), writes the variables file on the first
+// run and applies. It returns the outputs, secrets included: print them with care.
+func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
+	if _, err := p.ensureVars(); err != nil {
+		return nil, fmt.Errorf("variables file: %w", err)
+	}
+	tf, cleanup, err := p.terraform(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+		return nil, fmt.Errorf("init: %w", err)
+	}
+	if err := tf.Apply(ctx); err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	out, err := tf.Output(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("outputs: %w", err)
+	}
+	return out, nil
+}
+
+// Down destroys the environment and removes anything still labelled with its id. With
+// nothing applied it succeeds without doing anything, so a second Down succeeds.
+func (p *Persistent) Down(ctx context.Context) error {
+	id, err := p.EnvID()
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // never brought up
+	}
+	if err != nil {
+		return err
+	}
+	if n, err := stateResources(filepath.Join(p.Dir, "terraform.tfstate")); err != nil {
+		return err
+	} else if n > 0 {
+		tf, cleanup, err := p.terraform(ctx)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+		if err := tf.Destroy(ctx); err != nil {
+			return fmt.Errorf("destroy: %w", err)
+		}
+	}
+	d, err := dockerFromEnv()
+	if err != nil {
+		return err
+	}
+	objs, err := d.list(ctx, LabelEnv+"="+id)
+	if err != nil {
+		return err
+	}
+	return d.remove(ctx, objs)
+}
+
+// stateResources counts the resources in a local state file (0 when there is none).
+func stateResources(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var st struct {
+		Resources []json.RawMessage `json:"resources"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return len(st.Resources), nil
+}
