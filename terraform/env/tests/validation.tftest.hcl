@@ -1,0 +1,337 @@
+# Every input a person can get wrong fails at plan with its own message.
+# Run: terraform init && terraform test (in terraform/env). No Docker daemon needed.
+
+mock_provider "docker" {}
+
+variables {
+  name_prefix       = "dsenv-test"
+  owner             = "4242@testhost"
+  created           = "1795689600"
+  postgres_password = "pg-secret-1"
+  redis_password    = "redis-secret-1"
+  api_token         = "token-1"
+}
+
+run "valid_inputs_plan" {
+  command = plan
+}
+
+run "prefix_uppercase" {
+  command = plan
+
+  variables {
+    name_prefix = "Bad-Prefix"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "prefix_too_long" {
+  command = plan
+
+  variables {
+    name_prefix = "a234567890123456789012345678901234"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "prefix_starts_with_digit" {
+  command = plan
+
+  variables {
+    name_prefix = "1env"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "prefix_underscore" {
+  command = plan
+
+  variables {
+    name_prefix = "env_1"
+  }
+
+  expect_failures = [var.name_prefix]
+}
+
+run "postgres_port_70000" {
+  command = plan
+
+  variables {
+    postgres_host_port = 70000
+  }
+
+  expect_failures = [var.postgres_host_port]
+}
+
+run "redis_port_negative" {
+  command = plan
+
+  variables {
+    redis_host_port = -1
+  }
+
+  expect_failures = [var.redis_host_port]
+}
+
+run "ds_port_fraction" {
+  command = plan
+
+  variables {
+    datastorage_host_port = 8080.5
+  }
+
+  expect_failures = [var.datastorage_host_port]
+}
+
+run "ds_health_port_70000" {
+  command = plan
+
+  variables {
+    datastorage_health_host_port = 70000
+  }
+
+  expect_failures = [var.datastorage_health_host_port]
+}
+
+run "ds_metrics_port_70000" {
+  command = plan
+
+  variables {
+    datastorage_metrics_host_port = 70000
+  }
+
+  expect_failures = [var.datastorage_metrics_host_port]
+}
+
+run "bind_address_hostname" {
+  command = plan
+
+  variables {
+    bind_address = "localhost"
+  }
+
+  expect_failures = [var.bind_address]
+}
+
+run "bind_address_bad_ipv4" {
+  command = plan
+
+  variables {
+    bind_address = "300.1.2.3"
+  }
+
+  expect_failures = [var.bind_address]
+}
+
+run "postgres_password_empty" {
+  command = plan
+
+  variables {
+    postgres_password = ""
+  }
+
+  expect_failures = [var.postgres_password]
+}
+
+run "postgres_password_space" {
+  command = plan
+
+  variables {
+    postgres_password = "two words"
+  }
+
+  expect_failures = [var.postgres_password]
+}
+
+run "redis_password_empty" {
+  command = plan
+
+  variables {
+    redis_password = ""
+  }
+
+  expect_failures = [var.redis_password]
+}
+
+run "api_token_empty" {
+  command = plan
+
+  variables {
+    api_token = ""
+  }
+
+  expect_failures = [var.api_token]
+}
+
+run "log_level_unknown" {
+  command = plan
+
+  variables {
+    log_level = "verbose"
+  }
+
+  expect_failures = [var.log_level]
+}
+
+run "postgres_user_uppercase" {
+  command = plan
+
+  variables {
+    postgres_user = "DataStorage"
+  }
+
+  expect_failures = [var.postgres_user]
+}
+
+run "postgres_db_dash" {
+  command = plan
+
+  variables {
+    postgres_db = "data-storage"
+  }
+
+  expect_failures = [var.postgres_db]
+}
+
+run "image_with_space" {
+  command = plan
+
+  variables {
+    postgres_image = "postgres 16"
+  }
+
+  expect_failures = [var.postgres_image]
+}
+
+run "owner_without_host" {
+  command = plan
+
+  variables {
+    owner = "12345"
+  }
+
+  expect_failures = [var.owner]
+}
+
+run "created_not_a_number" {
+  command = plan
+
+  variables {
+    created = "yesterday"
+  }
+
+  expect_failures = [var.created]
+}
+
+run "labels_override_env" {
+  command = plan
+
+  variables {
+    labels = { "dsenv.env" = "other" }
+  }
+
+  expect_failures = [var.labels]
+}
+
+run "extra_env_config_path" {
+  command = plan
+
+  variables {
+    datastorage_extra_env = { CONFIG_PATH = "/tmp/x.yaml" }
+  }
+
+  expect_failures = [var.datastorage_extra_env]
+}
+
+run "extra_env_bad_name" {
+  command = plan
+
+  variables {
+    datastorage_extra_env = { "BAD-NAME" = "x" }
+  }
+
+  expect_failures = [var.datastorage_extra_env]
+}
+
+run "mount_relative_source" {
+  command = plan
+
+  variables {
+    datastorage_mounts = [{ source = "certs", target = "/etc/datastorage/certs" }]
+  }
+
+  expect_failures = [var.datastorage_mounts]
+}
+
+run "mount_hides_secrets" {
+  command = plan
+
+  variables {
+    datastorage_mounts = [{ source = "/tmp/x", target = "/etc/datastorage/secrets" }]
+  }
+
+  expect_failures = [var.datastorage_mounts]
+}
+
+run "connect_attempts_zero" {
+  command = plan
+
+  variables {
+    connect_attempts = 0
+  }
+
+  expect_failures = [var.connect_attempts]
+}
+
+run "connect_interval_no_unit" {
+  command = plan
+
+  variables {
+    connect_interval = "200"
+  }
+
+  expect_failures = [var.connect_interval]
+}
+
+run "dlq_retry_interval_words" {
+  command = plan
+
+  variables {
+    dlq_retry_interval = "one second"
+  }
+
+  expect_failures = [var.dlq_retry_interval]
+}
+
+run "migrations_dir_relative" {
+  command = plan
+
+  variables {
+    migrations_dir = "migrations"
+  }
+
+  expect_failures = [var.migrations_dir]
+}
+
+run "file_owner_name" {
+  command = plan
+
+  variables {
+    datastorage_file_owner = "nobody"
+  }
+
+  expect_failures = [var.datastorage_file_owner]
+}
+
+run "network_name_spaces" {
+  command = plan
+
+  variables {
+    network_name = "my net"
+  }
+
+  expect_failures = [var.network_name]
+}
