@@ -1,0 +1,129 @@
+package terraform_test
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsenv/dsenv/internal/cache"
+)
+
+// TestModules runs `terraform test` (plan-time tests with a mocked docker provider: no Docker
+// daemon involved) in every module that has *.tftest.hcl files. It works on a copy of this
+// directory so that no .terraform/ or lock file lands in the source tree, and installs the
+// provider from dsenv's mirror only (`dsenv setup` builds it).
+func TestModules(t *testing.T) {
+	bin := os.Getenv("DSENV_TF_BINARY")
+	if bin == "" {
+		bin = "terraform"
+	}
+	binPath, err := exec.LookPath(bin)
+	if err != nil {
+		t.Skipf("%s not on PATH: %v", bin, err)
+	}
+	dir, err := cache.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := "registry.terraform.io"
+	if bin == "tofu" {
+		host = "registry.opentofu.org"
+	}
+	if _, err := os.Stat(cache.ProviderBinary(dir, host)); err != nil {
+		t.Skipf("docker provider not in the mirror (run `go run ./cmd/dsenv setup` first): %v", err)
+	}
+
+	work := t.TempDir()
+	if err := copyModules(".", work); err != nil {
+		t.Fatal(err)
+	}
+	cliConfig := filepath.Join(work, "terraformrc")
+	if err := os.WriteFile(cliConfig, []byte(cache.CLIConfigText(cache.ProviderMirror(dir))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var roots []string
+	err = filepath.WalkDir(work, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "tests" {
+			roots = append(roots, filepath.Dir(path))
+			return fs.SkipDir
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roots) == 0 {
+		t.Fatal("no module with tests/ found")
+	}
+
+	for _, root := range roots {
+		name, _ := filepath.Rel(work, root)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			run(ctx, t, binPath, root, cliConfig, "init", "-backend=false", "-input=false", "-no-color")
+			out := run(ctx, t, binPath, root, cliConfig, "test", "-no-color")
+			t.Log(lastLine(out))
+		})
+	}
+}
+
+// run executes one command in dir and fails the test with its output when it fails.
+func run(ctx context.Context, t *testing.T, bin, dir, cliConfig string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	// Keep the caller's environment (PATH, HOME, DOCKER_HOST); override only what matters.
+	cmd.Env = append(os.Environ(),
+		"TF_CLI_CONFIG_FILE="+cliConfig,
+		"TF_IN_AUTOMATION=1",
+		"TF_INPUT=0",
+		"TF_DATA_DIR="+filepath.Join(dir, ".terraform"),
+		"CHECKPOINT_DISABLE=1",
+	)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s in %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), dir, err, out.String())
+	}
+	return out.String()
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// copyModules copies the Terraform sources, templates and tests under src to dst.
+func copyModules(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".terraform" {
+				return fs.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, path), 0o755)
+		}
+		if !(strings.HasSuffix(path, ".tf") || strings.HasSuffix(path, ".tftpl") || strings.HasSuffix(path, ".tftest.hcl")) {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, path), b, 0o644)
+	})
+}
