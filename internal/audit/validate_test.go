@@ -110,7 +110,9 @@ func TestValidationRules(t *testing.T) {
 			"event_timestamp must be an RFC3339 timestamp"},
 		{"timestamp too far ahead", func(m map[string]any) { m["event_timestamp"] = testNow.Add(61 * time.Minute).Format(time.RFC3339) },
 			"is more than 60 minutes in the future"},
-		{"timestamp too old", func(m map[string]any) { m["event_timestamp"] = testNow.Add(-7*24*time.Hour - time.Minute).Format(time.RFC3339) },
+		{"timestamp too old", func(m map[string]any) {
+			m["event_timestamp"] = testNow.Add(-7*24*time.Hour - time.Minute).Format(time.RFC3339)
+		},
 			"is more than 7 days in the past"},
 		{"outcome not in enum", func(m map[string]any) { m["event_outcome"] = "ok" },
 			`event_outcome must be one of success, failure, pending; got "ok"`},

@@ -165,7 +165,9 @@ func TestContractErrorTexts(t *testing.T) {
 			"password key 'password' not found in database secret file " + "DBSECRETS"},
 		{"redis secretsFile", func(t *testing.T, f *fixture) { f.edit(t, "  secretsFile: "+f.redisSecrets, "") },
 			"redis secretsFile required"},
-		{"redis passwordKey", func(t *testing.T, f *fixture) { f.edit(t, "  dlqMaxLen: 1000\n  secretsFile: "+f.redisSecrets+"\n  passwordKey: password", "  secretsFile: "+f.redisSecrets) },
+		{"redis passwordKey", func(t *testing.T, f *fixture) {
+			f.edit(t, "  dlqMaxLen: 1000\n  secretsFile: "+f.redisSecrets+"\n  passwordKey: password", "  secretsFile: "+f.redisSecrets)
+		},
 			"redis passwordKey required"},
 		{"database host", func(t *testing.T, f *fixture) { f.edit(t, "  host: postgres\n", "") }, "database host required"},
 		{"database port", func(t *testing.T, f *fixture) { f.edit(t, "  port: 5432\n", "") }, "database port required"},
