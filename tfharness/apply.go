@@ -2,16 +2,29 @@ package tfharness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 )
 
-// apply runs terraform apply, retrying only errors known to be transient.
+// apply runs terraform apply, retrying only errors known to be transient. A container
+// of the environment that exits with an error stops the apply at once, with that
+// container's last log lines, instead of after the provider's health timeout.
 func (e *Env) apply(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
-		err := e.tf.Apply(ctx)
+		actx, cancel := context.WithCancelCause(ctx)
+		stop := e.watchContainers(actx, cancel)
+		err := e.tf.Apply(actx)
+		stop()
+		cause := context.Cause(actx)
+		cancel(nil)
+		var cf *containerFailure
+		if errors.As(cause, &cf) {
+			e.aborted = true
+			return cf
+		}
 		if err == nil {
 			return nil
 		}
@@ -30,6 +43,63 @@ func (e *Env) apply(ctx context.Context) error {
 			return ctx.Err()
 		case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 		}
+	}
+}
+
+// containerFailure is a container that failed while the apply ran.
+type containerFailure struct {
+	name string
+	code int
+	logs string
+}
+
+func (f *containerFailure) Error() string {
+	return fmt.Sprintf("container %s exited with code %d; its last log lines:\n%s", f.name, f.code, f.logs)
+}
+
+// watchContainers polls the environment's containers while an apply runs and cancels it
+// with a *containerFailure when one exits non-zero (or keeps restarting). It returns a
+// function that stops the watch and waits for it.
+func (e *Env) watchContainers(ctx context.Context, cancel context.CancelCauseFunc) (stop func()) {
+	d, err := dockerFromEnv()
+	if err != nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	quit := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			cs, err := d.containers(ctx, LabelEnv+"="+e.ID)
+			if err != nil {
+				continue
+			}
+			for _, c := range cs {
+				if c.State != "exited" && c.State != "dead" && c.State != "restarting" {
+					continue
+				}
+				st, err := d.inspect(ctx, c.ID)
+				if err != nil || st.State.ExitCode == 0 {
+					continue
+				}
+				logs, _ := d.logs(ctx, c.ID, 20, st.Config.Tty)
+				cancel(&containerFailure{name: c.Name, code: st.State.ExitCode, logs: e.redact(strings.TrimRight(logs, "\n"))})
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
 	}
 }
 

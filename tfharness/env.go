@@ -241,10 +241,11 @@ func (e *Env) up(ctx context.Context) error {
 	e.Timings.Copy = time.Since(start) - e.Timings.Network
 
 	t := time.Now()
-	if err := e.apply(ctx); err != nil {
+	err = e.apply(ctx)
+	e.Timings.Apply = time.Since(t)
+	if err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
-	e.Timings.Apply = time.Since(t)
 
 	t = time.Now()
 	out, err := readOutputs(ctx, e.tf)

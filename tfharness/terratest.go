@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gruntwork-io/terratest/modules/logger"
 	"github.com/gruntwork-io/terratest/modules/terraform"
 	ttesting "github.com/gruntwork-io/terratest/modules/testing"
 )
@@ -140,9 +141,17 @@ func TerratestOutputs(t ttesting.TestingT, opts *terraform.Options) *Outputs {
 	return out
 }
 
-// TerratestOutputsE is TerratestOutputs returning an error.
+// TerratestOutputsE is TerratestOutputs returning an error. Terratest logs every line a
+// command prints, and `terraform output -json` prints secrets in clear: this call runs
+// with terratest's logging discarded. (terraform.Output(t, opts, "api_token") would log
+// the token.)
 func TerratestOutputsE(t ttesting.TestingT, opts *terraform.Options) (*Outputs, error) {
-	doc, err := terraform.OutputJsonE(t, opts, "")
+	quiet, err := opts.Clone()
+	if err != nil {
+		return nil, err
+	}
+	quiet.Logger = logger.Discard
+	doc, err := terraform.OutputJsonE(t, quiet, "")
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,59 @@
+// Package labelled lists Docker objects by label for tests, with the docker CLI: an
+// independent check of what the harness removed through the API.
+package labelled
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Objects returns "kind name" for every container, network and volume with the label
+// filter (k=v or k).
+func Objects(t testing.TB, ctx context.Context, filter string) []string {
+	t.Helper()
+	var out []string
+	for _, kind := range []string{"container", "network", "volume"} {
+		args := []string{kind, "ls", "-q", "--filter", "label=" + filter}
+		if kind == "container" {
+			args = []string{"ps", "-a", "--format", "{{.Names}}", "--filter", "label=" + filter}
+		}
+		b, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker %s: %v: %s", strings.Join(args, " "), err, b)
+		}
+		for _, name := range strings.Fields(string(b)) {
+			out = append(out, kind+" "+name)
+		}
+	}
+	return out
+}
+
+// Running returns the names of running containers with the label filter.
+func Running(t testing.TB, ctx context.Context, filter string) []string {
+	t.Helper()
+	b, err := exec.CommandContext(ctx, "docker", "ps", "--format", "{{.Names}}", "--filter", "label="+filter).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker ps: %v: %s", err, b)
+	}
+	return strings.Fields(string(b))
+}
+
+// WaitGone polls until nothing matches filter and returns how long it took, or fails
+// the test after timeout.
+func WaitGone(t testing.TB, ctx context.Context, filter string, timeout time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		objs := Objects(t, ctx, filter)
+		if len(objs) == 0 {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("after %s still there (%s): %v", timeout, filter, objs)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

@@ -1,0 +1,95 @@
+// Package isolation_test runs environments side by side and checks they share nothing.
+package isolation_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dsenv/dsenv/tests/internal/gateway"
+	"github.com/dsenv/dsenv/tests/internal/labelled"
+	"github.com/dsenv/dsenv/tfharness"
+)
+
+func TestThreeParallelEnvironmentsAreIsolated(t *testing.T) {
+	type seen struct {
+		id                    string
+		pgPort, redisPort, ds string
+	}
+	var (
+		mu  sync.Mutex
+		all []seen
+	)
+	t.Run("group", func(t *testing.T) {
+		for i := range 3 {
+			t.Run(fmt.Sprintf("env%d", i), func(t *testing.T) {
+				t.Parallel()
+				env := tfharness.New(t)
+				mu.Lock()
+				all = append(all, seen{env.ID, fmt.Sprint(env.Postgres.Port), fmt.Sprint(env.Redis.Port), env.DataStorage.URL})
+				mu.Unlock()
+
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				// Each environment writes its own events: correlation ids carry its id.
+				c := gateway.New(env.DataStorage.URL, env.Token)
+				var batch []gateway.Event
+				for j := range 4 + i {
+					rr := gateway.NewCorrelationID("rr-" + env.ID)
+					batch = append(batch, gateway.NewEvent(gateway.SignalReceived, rr, fmt.Sprintf("Alert%d", j), "ns", 1))
+				}
+				if _, err := c.PostBatch(ctx, batch); err != nil {
+					t.Fatal(err)
+				}
+				// Give the others time to write theirs before looking.
+				time.Sleep(2 * time.Second)
+				got, err := c.ByType(ctx, gateway.SignalReceived)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(batch) {
+					t.Errorf("%s sees %d events; it wrote %d", env.ID, len(got), len(batch))
+				}
+				for _, s := range got {
+					if !strings.HasPrefix(s.CorrelationID, "rr-"+env.ID+"-") {
+						t.Errorf("%s sees another environment's event %s", env.ID, s.CorrelationID)
+					}
+				}
+				// And its database holds exactly its own rows.
+				conn, err := pgx.Connect(ctx, env.Postgres.DSN)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close(ctx)
+				var n int
+				if err := conn.QueryRow(ctx, "SELECT count(*) FROM audit_events").Scan(&n); err != nil || n != len(batch) {
+					t.Errorf("%s: audit_events has %d rows (%v); want %d", env.ID, n, err, len(batch))
+				}
+			})
+		}
+	})
+	if len(all) != 3 {
+		t.Fatalf("%d environments came up; want 3", len(all))
+	}
+	ports := map[string]string{}
+	for _, s := range all {
+		for _, p := range []string{s.pgPort, s.redisPort, s.ds} {
+			if other, dup := ports[p]; dup {
+				t.Errorf("%s and %s share %s", other, s.id, p)
+			}
+			ports[p] = s.id
+		}
+	}
+	// Every subtest's Cleanup has run: nothing labelled with their ids may remain.
+	ctx := context.Background()
+	for _, s := range all {
+		if objs := labelled.Objects(t, ctx, tfharness.LabelEnv+"="+s.id); len(objs) > 0 {
+			t.Errorf("left behind by %s: %v", s.id, objs)
+		}
+	}
+}

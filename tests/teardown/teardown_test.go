@@ -1,0 +1,259 @@
+// Package teardown_test checks that an environment is removed however its test ends:
+// killed with SIGKILL, interrupted with SIGINT, or failing; and kept with DSENV_KEEP=1.
+// The subjects are child processes: this test binary re-executed with
+// -test.run=^TestChildEnvironment$ and DSENV_TEARDOWN_CHILD naming what the child does.
+package teardown_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dsenv/dsenv/tests/internal/labelled"
+	"github.com/dsenv/dsenv/tfharness"
+)
+
+const childVar = "DSENV_TEARDOWN_CHILD"
+
+// TestChildEnvironment is the child process of the tests below; run directly it skips.
+func TestChildEnvironment(t *testing.T) {
+	switch mode := os.Getenv(childVar); mode {
+	case "":
+		t.Skip("helper: runs only as the child process of the other tests in this package")
+	case "apply":
+		env := tfharness.New(t)
+		t.Logf("child: env %s up; waiting to be killed", env.ID)
+		time.Sleep(2 * time.Minute)
+	case "fail":
+		env := tfharness.New(t)
+		t.Errorf("deliberate failure: env %s (DS %s) is up and this test fails anyway", env.ID, env.DataStorage.URL)
+	default:
+		t.Fatalf("%s=%q", childVar, mode)
+	}
+}
+
+// child is a running child test process.
+type child struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+func startChild(t *testing.T, mode string, env ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildEnvironment$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), append([]string{childVar + "=" + mode}, env...)...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, out: out, done: make(chan error, 1)}
+	go func() { c.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-c.done
+		if t.Failed() {
+			t.Logf("child output:\n%s", out.String())
+		}
+		// Whatever happened, leave nothing of the child behind.
+		_, _ = tfharness.Sweep(context.Background(), tfharness.SweepOptions{})
+	})
+	return c
+}
+
+// owner is the label filter matching everything the child created.
+func (c *child) owner() string {
+	return fmt.Sprintf("%s=%d@%s", tfharness.LabelOwner, c.cmd.Process.Pid, tfharness.Hostname())
+}
+
+// wait returns the child's exit error, failing the test after timeout.
+func (c *child) wait(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-c.done:
+		c.done <- err // for Cleanup
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("child still running after %s; output:\n%s", timeout, c.out.String())
+		return nil
+	}
+}
+
+// waitMidApply waits until the child's apply has created a container but the DS
+// container is not up yet, and returns the containers seen.
+func (c *child) waitMidApply(t *testing.T) []string {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		objs := labelled.Objects(t, ctx, c.owner())
+		var containers []string
+		for _, o := range objs {
+			if strings.HasPrefix(o, "container ") {
+				containers = append(containers, strings.TrimPrefix(o, "container "))
+			}
+		}
+		if len(containers) > 0 {
+			if strings.Contains(c.out.String(), "ready in") {
+				t.Fatalf("child finished its apply before it could be interrupted: %v", containers)
+			}
+			return containers
+		}
+		select {
+		case err := <-c.done:
+			t.Fatalf("child exited (%v) before its apply started; output:\n%s", err, c.out.String())
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+	t.Fatalf("child created no container; output:\n%s", c.out.String())
+	return nil
+}
+
+func TestSIGKILLedChildIsReapedAndOthersAreUntouched(t *testing.T) {
+	ctx := context.Background()
+	bystander := tfharness.New(t)
+	before := labelled.Running(t, ctx, tfharness.LabelEnv+"="+bystander.ID)
+
+	c := startChild(t, "apply")
+	seen := c.waitMidApply(t)
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	_ = c.wait(t, 10*time.Second)
+	t.Logf("SIGKILL mid-apply; the child had created %v", seen)
+
+	took := labelled.WaitGone(t, ctx, c.owner(), 30*time.Second)
+	t.Logf("all objects of the killed child gone %s after SIGKILL", time.Since(killed).Round(10*time.Millisecond))
+	_ = took
+
+	after := labelled.Running(t, ctx, tfharness.LabelEnv+"="+bystander.ID)
+	if strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("bystander %s changed: running %v, before %v", bystander.ID, after, before)
+	}
+	resp, err := http.Get(strings.TrimRight(bystander.DataStorage.HealthURL, "/") + "/readyz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("bystander DS not ready after the reaping: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+func TestSIGINTedChildDestroysItsEnvironmentAndExitsNonZero(t *testing.T) {
+	ctx := context.Background()
+	// No reaper in the child: removal must come from its own signal handling.
+	c := startChild(t, "apply", "DSENV_REAPER=0")
+	seen := c.waitMidApply(t)
+	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := c.wait(t, time.Minute)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("child exited with %v after SIGINT; want a non-zero exit", err)
+	}
+	t.Logf("SIGINT mid-apply (child had %v): child exited (%v) after %s", seen, exit, time.Since(start).Round(10*time.Millisecond))
+	if objs := labelled.Objects(t, ctx, c.owner()); len(objs) > 0 {
+		t.Errorf("the interrupted child left %v", objs)
+	}
+	if out := c.out.String(); !strings.Contains(out, "tearing down 1 environment") {
+		t.Errorf("child did not report its teardown:\n%s", out)
+	}
+}
+
+var keptID = regexp.MustCompile(`env (t-[a-z0-9]{8}): kept`)
+
+func TestFailingTestLeavesLogsAndIsDestroyed(t *testing.T) {
+	ctx := context.Background()
+	artifacts := t.TempDir()
+	c := startChild(t, "fail", "DSENV_ARTIFACTS_DIR="+artifacts, "DSENV_REAPER=0", "DSENV_KEEP=0")
+	err := c.wait(t, 3*time.Minute)
+	out := c.out.String()
+	if err == nil {
+		t.Fatalf("failing child exited 0:\n%s", out)
+	}
+	for _, want := range []string{"deliberate failure", "test failed; last", "-postgres: running", "-datastorage: running", "health healthy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("child output lacks %q", want)
+		}
+	}
+	if objs := labelled.Objects(t, ctx, c.owner()); len(objs) > 0 {
+		t.Errorf("the failed test's environment is still there: %v", objs)
+	}
+	logs, _ := filepath.Glob(filepath.Join(artifacts, "TestChildEnvironment", "t-*", "*.log"))
+	var names []string
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil || len(b) == 0 {
+			t.Errorf("artifact %s empty (%v)", l, err)
+		}
+		names = append(names, filepath.Base(l))
+	}
+	joined := strings.Join(names, " ")
+	for _, want := range []string{"-postgres.log", "-redis.log", "-migrate.log", "-datastorage.log", "terraform.log"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("artifacts %v lack *%s", names, want)
+		}
+	}
+	t.Logf("artifacts: %s", joined)
+}
+
+func TestFailingTestIsKeptWithDSENV_KEEP(t *testing.T) {
+	ctx := context.Background()
+	c := startChild(t, "fail", "DSENV_KEEP=1", "DSENV_ARTIFACTS_DIR="+t.TempDir())
+	if err := c.wait(t, 3*time.Minute); err == nil {
+		t.Fatal("failing child exited 0")
+	}
+	out := c.out.String()
+	m := keptID.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("child did not say it kept its environment:\n%s", out)
+	}
+	id := m[1]
+	t.Cleanup(func() { _, _ = tfharness.Sweep(context.Background(), tfharness.SweepOptions{Env: id}) })
+	for _, want := range []string{"sweep --env " + id, "docker rm -f -v"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("keep message lacks %q", want)
+		}
+	}
+	// The child's reaper has seen its parent go; it must have spared the kept environment.
+	time.Sleep(2 * time.Second)
+	running := labelled.Running(t, ctx, tfharness.LabelEnv+"="+id)
+	if len(running) < 3 {
+		t.Fatalf("kept environment %s: running %v", id, running)
+	}
+	swept, err := tfharness.Sweep(ctx, tfharness.SweepOptions{Env: id})
+	if err != nil || len(swept) != 1 {
+		t.Fatalf("sweep --env %s: %v %v", id, swept, err)
+	}
+	labelled.WaitGone(t, ctx, tfharness.LabelEnv+"="+id, 10*time.Second)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

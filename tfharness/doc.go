@@ -1,0 +1,34 @@
+// Package tfharness gives each Go test its own disposable dsenv environment (network,
+// PostgreSQL, Redis, migrations, Data Storage) by applying the terraform/env root module
+// with terraform-exec, and guarantees that nothing is left behind.
+//
+//	func TestGateway(t *testing.T) {
+//		env := tfharness.New(t)                       // applied, ready, torn down by t.Cleanup
+//		c := client.New(env.DataStorage.URL, env.Token)
+//		db, _ := pgx.Connect(ctx, env.Postgres.DSN)   // env.Postgres.Port is an int
+//		...
+//	}
+//
+// For suites that share one environment (TestMain, Ginkgo), Up and Env.Down; for
+// terratest-style suites, TerratestOptions returns *terraform.Options.
+//
+// Isolation: every environment gets a private copy of the module tree (embedded in the
+// binary, see package github.com/dsenv/dsenv/terraform), its own TF_DATA_DIR and state,
+// a unique id (t-xxxxxxxx) that prefixes every Docker object, and host ports Docker picks
+// on 127.0.0.1. Providers come from the read-only mirror `dsenv setup` builds, through a
+// CLI config of the harness's own; `terraform init` runs once per process.
+//
+// Teardown: t.Cleanup (logs of every container and its health log go to t.Log and to
+// DSENV_ARTIFACTS_DIR first when the test failed); SIGINT/SIGTERM (live environments
+// are removed, then the process exits with the signal); `go test -timeout` and SIGKILL
+// (a reaper process removes everything labelled with the dead process as owner);
+// `dsenv sweep` for anything else. Throwaway environments are removed by label through
+// the Docker API, which is much faster than `terraform destroy` (DSENV_TEARDOWN=destroy
+// runs the real destroy).
+//
+// Environment variables: DSENV_KEEP (1: keep a failed test's environment and print how to
+// reach and remove it; always), DSENV_ARTIFACTS_DIR, DSENV_TIMINGS_FILE (JSON lines of
+// per-phase timings), DSENV_TF_BINARY (terraform or tofu), DSENV_TEARDOWN (fast or
+// destroy), DSENV_TIMEOUT, DSENV_VERBOSE (stream Terraform's output), DSENV_CACHE_DIR
+// (where the provider mirror is), DSENV_REAPER=0 (no reaper).
+package tfharness
