@@ -30,5 +30,6 @@
 // reach and remove it; always), DSENV_ARTIFACTS_DIR, DSENV_TIMINGS_FILE (JSON lines of
 // per-phase timings), DSENV_TF_BINARY (terraform or tofu), DSENV_TEARDOWN (fast or
 // destroy), DSENV_TIMEOUT, DSENV_VERBOSE (stream Terraform's output), DSENV_CACHE_DIR
-// (where the provider mirror is), DSENV_REAPER=0 (no reaper).
+// (where the provider mirror is), DSENV_POSTGRES_IMAGE, DSENV_REDIS_IMAGE,
+// DSENV_DATASTORAGE_IMAGE, DSENV_MIGRATE_IMAGE (other images), DSENV_REAPER=0 (no reaper).
 package tfharness

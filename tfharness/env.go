@@ -248,7 +248,7 @@ func (e *Env) up(ctx context.Context) error {
 	}
 
 	t = time.Now()
-	out, err := readOutputs(ctx, e.tf)
+	out, err := readOutputs(ctx, e.tf, filepath.Join(e.Dir, "terraform.tfstate"))
 	if err != nil {
 		return fmt.Errorf("outputs: %w", err)
 	}
@@ -300,7 +300,7 @@ func (e *Env) newTerraform() (*tfexec.Terraform, error) {
 	}
 	// On cancellation Terraform gets SIGINT; we tear down by label anyway, so do not
 	// wait for a graceful stop.
-	if err := tf.SetWaitDelay(2 * time.Second); err != nil {
+	if err := tf.SetWaitDelay(500 * time.Millisecond); err != nil {
 		return nil, err
 	}
 	var w interface{ Write([]byte) (int, error) } = &e.tfOut

@@ -124,6 +124,13 @@ func newConfig(opts []Option) *config {
 			c.timeout = defaultTimeout
 		}
 	}
+	// DSENV_<SERVICE>_IMAGE switches an image without a code change, e.g. to
+	// postgres:16-alpine where a registry is reachable.
+	for _, svc := range []Service{ServicePostgres, ServiceRedis, ServiceDataStorage, ServiceMigrate} {
+		if v := os.Getenv("DSENV_" + strings.ToUpper(string(svc)) + "_IMAGE"); v != "" {
+			c.vars[string(svc)+"_image"] = v
+		}
+	}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -138,7 +139,25 @@ func DecodeOutputsJSON(doc []byte) (*Outputs, error) {
 	return DecodeOutputs(values)
 }
 
-func readOutputs(ctx context.Context, tf *tfexec.Terraform) (*Outputs, error) {
+// readOutputs reads the outputs from the local state file the apply just wrote (format
+// version 4, the one `terraform output -json` itself reads), which saves starting
+// Terraform once more; anything else goes through `terraform output -json`.
+func readOutputs(ctx context.Context, tf *tfexec.Terraform, statePath string) (*Outputs, error) {
+	if b, err := os.ReadFile(statePath); err == nil {
+		var st struct {
+			Version int `json:"version"`
+			Outputs map[string]struct {
+				Value json.RawMessage `json:"value"`
+			} `json:"outputs"`
+		}
+		if json.Unmarshal(b, &st) == nil && st.Version == 4 && len(st.Outputs) > 0 {
+			values := make(map[string]json.RawMessage, len(st.Outputs))
+			for k, m := range st.Outputs {
+				values[k] = m.Value
+			}
+			return DecodeOutputs(values)
+		}
+	}
 	metas, err := tf.Output(ctx)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,10 @@
 package tfharness
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -95,5 +98,24 @@ func TestDecodeOutputsRejectsWrongTypesAndMissingOutputsWithoutValues(t *testing
 				t.Errorf("error leaks a value: %v", err)
 			}
 		})
+	}
+}
+
+func TestReadOutputsFromTheStateFile(t *testing.T) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(outputDoc), &doc); err != nil {
+		t.Fatal(err)
+	}
+	state, _ := json.Marshal(map[string]any{"version": 4, "terraform_version": "1.11.4", "outputs": doc})
+	path := filepath.Join(t.TempDir(), "terraform.tfstate")
+	if err := os.WriteFile(path, state, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := readOutputs(context.Background(), nil, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Postgres.Port != 32768 || out.Token != "tok123" {
+		t.Errorf("outputs from state: %+v", out)
 	}
 }
