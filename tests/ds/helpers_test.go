@@ -68,7 +68,7 @@ func newStack(t *testing.T, pgOpts ...testdocker.Option) *stack {
 	return s
 }
 
-func connectPool(t *testing.T, pg *testdocker.Postgres) *pgxpool.Pool {
+func connectPool(t testing.TB, pg *testdocker.Postgres) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), pg.DSN())
 	require.NoError(t, err)
@@ -77,7 +77,7 @@ func connectPool(t *testing.T, pg *testdocker.Postgres) *pgxpool.Pool {
 }
 
 // runMigrate runs the dsmigrate binary (DSN in a file) and returns its exit code and output.
-func runMigrate(t *testing.T, pg *testdocker.Postgres, dir string) (int, string, string) {
+func runMigrate(t testing.TB, pg *testdocker.Postgres, dir string) (int, string, string) {
 	t.Helper()
 	dsnFile := filepath.Join(t.TempDir(), "dsn")
 	require.NoError(t, os.WriteFile(dsnFile, []byte(pg.DSN()), 0o600))
@@ -415,7 +415,7 @@ func gatewayBatch(corr string, n int) []byte {
 	return []byte("[" + strings.Join(parts, ",") + "]")
 }
 
-func countRows(t *testing.T, pool *pgxpool.Pool, corr string) (total, distinct int) {
+func countRows(t testing.TB, pool *pgxpool.Pool, corr string) (total, distinct int) {
 	t.Helper()
 	err := pool.QueryRow(context.Background(),
 		`SELECT count(*), count(DISTINCT event_id) FROM audit_events WHERE correlation_id = $1`, corr).Scan(&total, &distinct)
