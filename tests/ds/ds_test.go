@@ -332,6 +332,11 @@ func TestSIGTERMDrainsDeadLetterQueueBeforeExit(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(60), l)
 
+	// Wait until the worker's replay attempt timed out against the paused Postgres: from then on
+	// it backs off for the retry interval.
+	require.Eventually(t, func() bool {
+		return strings.Contains(d.logs.String(), `"msg":"dead-letter replay failed; will retry"`)
+	}, 15*time.Second, 50*time.Millisecond)
 	s.pg.Do(t, "unpause")
 	time.Sleep(500 * time.Millisecond)
 	total, _ := countRows(t, s.pool, corr)
