@@ -210,14 +210,16 @@ func (e *Env) up(ctx context.Context) error {
 	handleSignals()
 
 	start := time.Now()
-	if e.tmpl, err = e.proc.template(ctx, e.cfg); err != nil {
+	var first bool
+	if e.tmpl, first, err = e.proc.template(ctx, e.cfg); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	if !e.tmpl.used {
-		e.tmpl.used = true
+	// The first environment pays for the shared init; the others for waiting on it.
+	e.Timings.Init = time.Since(start)
+	if first {
 		e.Timings.Init = e.tmpl.initTime
-		start = time.Now()
 	}
+	start = time.Now()
 
 	if e.Dir, e.dataDir, err = e.proc.workspace(e.tmpl, e.ID); err != nil {
 		return fmt.Errorf("copy: %w", err)
@@ -405,6 +407,10 @@ func (e *Env) keep() {
 
 // report prints the one-line timing summary and appends it to the timings file.
 func (e *Env) report(failed bool) {
+	if e.terratestVars != nil {
+		e.logf("env %s: prepared for terratest in %s, removed in %s", e.ID, round(e.Timings.Copy), round(e.Timings.Destroy))
+		return
+	}
 	e.logf("env %s: %s", e.ID, e.Timings)
 	if e.cfg.timingsFile == "" {
 		return

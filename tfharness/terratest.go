@@ -111,7 +111,7 @@ func (e *Env) prepareTerratest(ctx context.Context) error {
 	}
 	handleSignals()
 	track(e)
-	if e.tmpl, err = e.proc.template(ctx, e.cfg); err != nil {
+	if e.tmpl, _, err = e.proc.template(ctx, e.cfg); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
 	start := time.Now()

@@ -176,7 +176,6 @@ type template struct {
 	execPath string
 	version  *version.Version
 	initTime time.Duration
-	used     bool // the first environment reports initTime; the others reuse it
 }
 
 // terraformEnv is the environment of every Terraform process: the caller's, so that PATH,
@@ -211,68 +210,65 @@ func providerHost(b Binary) string {
 var embeddedTree = sync.OnceValues(func() (*tree, error) { return loadTree(dsterraform.FS) })
 
 // template returns the initialised template for cfg's tree and binary, creating it on
-// first use.
-func (p *process) template(ctx context.Context, cfg *config) (*template, error) {
-	var (
-		tr  *tree
-		err error
-	)
+// first use (first is true for the caller that created it).
+func (p *process) template(ctx context.Context, cfg *config) (t *template, first bool, err error) {
+	var tr *tree
 	if cfg.modules == nil {
 		tr, err = embeddedTree()
 	} else {
 		tr, err = loadTree(cfg.modules)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	key := string(cfg.binary) + "-" + tr.hash[:16] + "-" + cfg.moduleRoot
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t, ok := p.templates[key]; ok {
-		return t, nil
+		return t, false, nil
 	}
 	if _, err := os.Stat(cache.ProviderBinary(p.cacheDir, providerHost(cfg.binary))); err != nil {
-		return nil, fmt.Errorf("docker provider not in the mirror %s: run `make setup` (dsenv setup) first",
+		return nil, false, fmt.Errorf("docker provider not in the mirror %s: run `make setup` (dsenv setup) first",
 			cache.ProviderMirror(p.cacheDir))
 	}
 	execPath, v, err := FindBinary(ctx, cfg.binary, filepath.Join(p.cacheDir, "bin"))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	t := &template{
+	t = &template{
 		dir: filepath.Join(p.base, "template-"+key), root: cfg.moduleRoot, tree: tr,
 		execPath: execPath, version: v,
 	}
 	t.dataDir = filepath.Join(t.dir, dataDirName)
 	if err := tr.write(t.dir); err != nil {
-		return nil, fmt.Errorf("write template: %w", err)
+		return nil, false, fmt.Errorf("write template: %w", err)
 	}
 	wd := filepath.Join(t.dir, filepath.FromSlash(cfg.moduleRoot))
 	if _, err := os.Stat(wd); err != nil {
-		return nil, fmt.Errorf("root module %q not found in the module tree", cfg.moduleRoot)
+		return nil, false, fmt.Errorf("root module %q not found in the module tree", cfg.moduleRoot)
 	}
 	tf, err := tfexec.NewTerraform(wd, execPath)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := tf.SetEnv(terraformEnv(map[string]string{
 		"TF_CLI_CONFIG_FILE": p.cliConfig, "TF_DATA_DIR": t.dataDir,
 	})); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var out bytes.Buffer
 	tf.SetStdout(&out)
 	tf.SetStderr(&out)
 	start := time.Now()
 	if err := tf.Init(ctx, tfexec.Upgrade(false), tfexec.Backend(true)); err != nil {
-		return nil, fmt.Errorf("%s init: %w\n%s", cfg.binary, err, lastLines(out.String(), 30))
+		return nil, false, fmt.Errorf("%s init: %w\n%s", cfg.binary, err, lastLines(out.String(), 30))
 	}
 	t.initTime = time.Since(start)
 	if t.lock, err = os.ReadFile(filepath.Join(wd, ".terraform.lock.hcl")); err != nil {
-		return nil, fmt.Errorf("%s init wrote no lock file: %w", cfg.binary, err)
+		return nil, false, fmt.Errorf("%s init wrote no lock file: %w", cfg.binary, err)
 	}
 	p.templates[key] = t
-	return t, nil
+	return t, true, nil
 }
 
 // workspace creates an environment's copy of the template in <base>/<id>.

@@ -3,7 +3,10 @@ package isolation_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,10 +19,25 @@ import (
 	"github.com/dsenv/dsenv/tfharness"
 )
 
+// TestMain lets three parallel tests run at once on a 2-core machine, where -parallel
+// defaults to GOMAXPROCS (an explicit -test.parallel wins).
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if p := flag.Lookup("test.parallel"); p != nil && !explicit {
+		if n, err := strconv.Atoi(p.Value.String()); err == nil && n < 3 {
+			_ = p.Value.Set("3")
+		}
+	}
+	os.Exit(m.Run())
+}
+
 func TestThreeParallelEnvironmentsAreIsolated(t *testing.T) {
 	type seen struct {
 		id                    string
 		pgPort, redisPort, ds string
+		start, ready          time.Time
 	}
 	var (
 		mu  sync.Mutex
@@ -29,9 +47,10 @@ func TestThreeParallelEnvironmentsAreIsolated(t *testing.T) {
 		for i := range 3 {
 			t.Run(fmt.Sprintf("env%d", i), func(t *testing.T) {
 				t.Parallel()
+				start := time.Now()
 				env := tfharness.New(t)
 				mu.Lock()
-				all = append(all, seen{env.ID, fmt.Sprint(env.Postgres.Port), fmt.Sprint(env.Redis.Port), env.DataStorage.URL})
+				all = append(all, seen{env.ID, fmt.Sprint(env.Postgres.Port), fmt.Sprint(env.Redis.Port), env.DataStorage.URL, start, time.Now()})
 				mu.Unlock()
 
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -75,6 +94,20 @@ func TestThreeParallelEnvironmentsAreIsolated(t *testing.T) {
 	})
 	if len(all) != 3 {
 		t.Fatalf("%d environments came up; want 3", len(all))
+	}
+	// They came up at once: every start precedes every ready.
+	var lastStart, firstReady time.Time
+	for _, s := range all {
+		if s.start.After(lastStart) {
+			lastStart = s.start
+		}
+		if firstReady.IsZero() || s.ready.Before(firstReady) {
+			firstReady = s.ready
+		}
+	}
+	if !lastStart.Before(firstReady) {
+		t.Errorf("the environments did not come up concurrently (last start %s, first ready %s)",
+			lastStart.Format(time.StampMilli), firstReady.Format(time.StampMilli))
 	}
 	ports := map[string]string{}
 	for _, s := range all {
