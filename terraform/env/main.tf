@@ -35,6 +35,9 @@ module "postgres" {
   host_port    = var.postgres_host_port
   durable      = var.postgres_durable
   labels       = local.labels
+  # The apply does not stop to poll the health status (the provider polls once a second):
+  # the migration job waits for PostgreSQL to answer SELECT 1 itself, every 250 ms.
+  wait = false
 }
 
 module "redis" {
@@ -49,19 +52,23 @@ module "redis" {
   host_port    = var.redis_host_port
   durable      = local.redis_durable
   labels       = local.labels
+  # Not polled either: the DS preflight (or the DS itself) PINGs Redis with its connect retries.
+  wait = false
 }
 
 module "migrate" {
   source = "../modules/migrate"
 
-  name           = "${var.name_prefix}-migrate"
-  network_name   = local.network_name
-  image          = var.migrate_image
-  pull_image     = var.pull_images
-  dsn            = module.postgres.dsn_internal
-  migrations_dir = var.migrations_dir == "" ? "" : "/migrations"
-  mounts         = var.migrations_dir == "" ? [] : [{ source = var.migrations_dir, target = "/migrations", read_only = true }]
-  labels         = local.labels
+  name         = "${var.name_prefix}-migrate"
+  network_name = local.network_name
+  image        = var.migrate_image
+  pull_image   = var.pull_images
+  dsn          = module.postgres.dsn_internal
+  # A PostgreSQL that does not come up fails the apply after this, with the job's log.
+  wait_for_database = "30s"
+  migrations_dir    = var.migrations_dir == "" ? "" : "/migrations"
+  mounts            = var.migrations_dir == "" ? [] : [{ source = var.migrations_dir, target = "/migrations", read_only = true }]
+  labels            = local.labels
   # Runs once PostgreSQL is up, and again whenever PostgreSQL is replaced.
   triggers = { postgres = module.postgres.container_id }
 }
@@ -86,7 +93,7 @@ module "datastorage" {
     user = var.postgres_user
   }
   postgres_password = var.postgres_password
-  redis_addr        = module.redis.internal_addr
+  redis_addr        = var.datastorage_redis_addr != "" ? var.datastorage_redis_addr : module.redis.internal_addr
   redis_password    = var.redis_password
   api_tokens        = { dsenv = var.api_token }
 

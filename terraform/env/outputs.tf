@@ -64,7 +64,7 @@ output "redis_password" {
 }
 
 output "redis_url" {
-  description = "Host-side Redis URL (redis://:password@host:port/0)."
+  description = "Host-side Redis URL (redis://default:password@host:port/0)."
   value       = module.redis.url
   sensitive   = true
 }

@@ -292,9 +292,9 @@ variable "datastorage_mounts" {
 }
 
 variable "datastorage_file_owner" {
-  description = "Numeric user id the DS image runs as; it owns the uploaded secrets files (mode 0400). \"\" for root-owned 0444 files when the user is unknown."
+  description = "Numeric user id to own the uploaded secret file(s) with mode 0400. \"\" (default): root-owned, mode 0444 (read-only for everyone in the container). Docker applies an owner by resolving the container's user in the daemon host's passwd database, which fails for a scratch image with USER 65534:65534 (getent unable to find entry \"65534:65534\"), so set this only for an image whose user resolves."
   type        = string
-  default     = "65534"
+  default     = ""
 
   validation {
     condition     = can(regex("^[0-9]*$", var.datastorage_file_owner))
@@ -360,5 +360,16 @@ variable "network_name" {
   validation {
     condition     = var.network_name == "" || can(regex("^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$", var.network_name))
     error_message = "network_name must be a Docker network name (letters, digits, '_', '.', '-'), or \"\"."
+  }
+}
+
+variable "datastorage_redis_addr" {
+  description = "Redis address (host:port) the DS uses instead of this environment's Redis, e.g. an external Redis. \"\" (default): redis:6379 on the environment's network. Tests point it at a name that does not exist to check that the apply fails fast with the DS's own error."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.datastorage_redis_addr == "" || can(regex("^[A-Za-z0-9_.-]+:[0-9]{1,5}$", var.datastorage_redis_addr))
+    error_message = "datastorage_redis_addr must be host:port (e.g. \"redis.example:6379\"), or \"\"."
   }
 }

@@ -111,3 +111,16 @@ run "not_durable_by_default" {
     error_message = "throwaway environments have no volumes"
   }
 }
+
+run "ds_redis_addr_override" {
+  command = plan
+
+  variables {
+    datastorage_redis_addr = "no-such-redis:6379"
+  }
+
+  assert {
+    condition     = yamldecode(module.datastorage.config_yaml).redis.addr == "no-such-redis:6379"
+    error_message = "datastorage_redis_addr must reach the DS config"
+  }
+}

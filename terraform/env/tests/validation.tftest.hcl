@@ -335,3 +335,13 @@ run "network_name_spaces" {
 
   expect_failures = [var.network_name]
 }
+
+run "ds_redis_addr_without_port" {
+  command = plan
+
+  variables {
+    datastorage_redis_addr = "no-such-redis"
+  }
+
+  expect_failures = [var.datastorage_redis_addr]
+}

@@ -94,10 +94,12 @@ resource "docker_image" "this" {
 resource "docker_container" "preflight" {
   count = length(var.preflight_command) > 0 ? 1 : 0
 
-  name    = "${var.name}-preflight"
-  image   = local.image_id
-  command = var.preflight_command
-  env     = [for k in sort(keys(local.env)) : "${k}=${local.env[k]}"]
+  name  = "${var.name}-preflight"
+  image = local.image_id
+  # The whole argv, whatever the image's ENTRYPOINT is.
+  entrypoint = slice(var.preflight_command, 0, 1)
+  command    = slice(var.preflight_command, 1, length(var.preflight_command))
+  env        = [for k in sort(keys(local.env)) : "${k}=${local.env[k]}"]
 
   upload {
     file        = local.files.config
@@ -144,8 +146,15 @@ resource "docker_container" "preflight" {
 
   lifecycle {
     postcondition {
-      condition     = self.exit_code == 0
-      error_message = "the Data Storage service cannot start (preflight ${var.name}-preflight exited with code ${coalesce(self.exit_code, -1)}); its log:\n${self.container_logs}"
+      condition = self.exit_code == 0
+      error_message = format(
+        "the Data Storage service cannot start: %s\nLog of the preflight job %s (exit code %d):\n%s\nThe failed job stays in the state: once the cause is fixed, re-run it with terraform apply -replace=<its address>.",
+        join("; ", [for l in split("\n", self.container_logs != null ? self.container_logs : "") :
+          "${try(jsondecode(l).msg, l)}${try(" (${jsondecode(l).file})", "")}${try(": ${jsondecode(l).error}", "")}"
+        if try(jsondecode(l).level, "") == "ERROR"]),
+        "${var.name}-preflight", coalesce(self.exit_code, -1),
+        self.container_logs != null ? self.container_logs : "(no log: the container did not run)",
+      )
     }
   }
 }
@@ -209,6 +218,8 @@ resource "docker_container" "this" {
     interval = var.healthcheck_interval
     timeout  = "5s"
     retries  = 300
+    # Explicit: 0s would inherit the image's HEALTHCHECK value and give a perpetual diff.
+    start_period = "30s"
   }
 
   wait                  = true

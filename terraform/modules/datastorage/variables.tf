@@ -305,9 +305,9 @@ variable "mounts" {
 }
 
 variable "file_owner" {
-  description = "Numeric user id that owns the uploaded secrets files (mode 0400): the user the image runs as (65534 for the reference DS). Empty: owned by root with mode 0444."
+  description = "Numeric user id to own the uploaded secret file(s) with mode 0400. \"\" (default): root-owned, mode 0444 (read-only for everyone in the container). Docker applies an owner by resolving the container's user in the daemon host's passwd database, which fails for a scratch image with USER 65534:65534 (getent unable to find entry \"65534:65534\"), so set this only for an image whose user resolves."
   type        = string
-  default     = "65534"
+  default     = ""
 
   validation {
     condition     = can(regex("^[0-9]*$", var.file_owner))
@@ -327,7 +327,7 @@ variable "healthcheck_command" {
 }
 
 variable "preflight_command" {
-  description = "Command (exec form, in the DS image) of a one-shot job that runs the DS startup checks with the same files and exits 0, or 1 with the DS's own failure line. The apply fails at once with that log instead of waiting for a health timeout. Empty list: no preflight job (e.g. for an image without such a mode)."
+  description = "Full argv (entrypoint first, e.g. [\"/datastorage\", \"preflight\"]) of a one-shot job in the DS image that runs the DS startup checks with the same files and exits 0, or 1 with the DS's own failure line. The apply fails at once with that log instead of waiting for a health timeout. Empty list: no preflight job (e.g. for an image without such a mode)."
   type        = list(string)
   default     = []
 }

@@ -69,8 +69,15 @@ resource "docker_container" "this" {
 
   lifecycle {
     postcondition {
-      condition     = self.exit_code == 0
-      error_message = "migration job ${var.name} exited with code ${coalesce(self.exit_code, -1)}; its log:\n${self.container_logs}"
+      condition = self.exit_code == 0
+      error_message = format(
+        "migration job %s exited with code %d: %s\nIts log:\n%s\nThe failed job stays in the state: once the cause is fixed, re-run it with terraform apply -replace=<its address>.",
+        var.name, coalesce(self.exit_code, -1),
+        join("; ", [for l in split("\n", self.container_logs != null ? self.container_logs : "") :
+          "${try(jsondecode(l).msg, l)}${try(" (${jsondecode(l).file})", "")}${try(": ${jsondecode(l).error}", "")}"
+        if try(jsondecode(l).level, "") == "ERROR"]),
+        self.container_logs != null ? self.container_logs : "(no log: the container did not run)",
+      )
     }
   }
 }

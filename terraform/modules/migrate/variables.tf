@@ -47,9 +47,9 @@ variable "dsn" {
 }
 
 variable "file_owner" {
-  description = "Numeric user id that owns the uploaded DSN file (mode 0400): the user the image runs as. Empty: owned by root with mode 0444."
+  description = "Numeric user id to own the uploaded secret file(s) with mode 0400. \"\" (default): root-owned, mode 0444 (read-only for everyone in the container). Docker applies an owner by resolving the container's user in the daemon host's passwd database, which fails for a scratch image with USER 65534:65534 (getent unable to find entry \"65534:65534\"), so set this only for an image whose user resolves."
   type        = string
-  default     = "65534"
+  default     = ""
 
   validation {
     condition     = can(regex("^[0-9]*$", var.file_owner))

@@ -15,7 +15,7 @@ variable "labels" {
 }
 
 variable "internal" {
-  description = "Create an internal network (no route to the outside). Published ports still work from the host through Docker's proxy only when false; keep false unless you publish nothing."
+  description = "Create an internal network: no route to the outside, and Docker publishes no ports of its containers. Keep false for dsenv (its ports are published on the host)."
   type        = bool
   default     = false
 }

@@ -99,6 +99,8 @@ resource "docker_container" "this" {
     interval = var.healthcheck_interval
     timeout  = "5s"
     retries  = 300
+    # Explicit: 0s would inherit the image's HEALTHCHECK value and give a perpetual diff.
+    start_period = "30s"
   }
 
   wait                  = var.wait

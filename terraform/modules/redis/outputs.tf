@@ -43,8 +43,8 @@ output "password" {
 }
 
 output "url" {
-  description = "Host-side URL (redis://:password@host:port/0)."
-  value       = "redis://:${urlencode(var.password)}@${local.url_host}:${local.port}/0"
+  description = "Host-side URL (redis://default:password@host:port/0; works with go-redis and redis-cli)."
+  value       = "redis://default:${urlencode(var.password)}@${local.url_host}:${local.port}/0"
   sensitive   = true
 }
 

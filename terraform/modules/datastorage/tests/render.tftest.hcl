@@ -112,11 +112,6 @@ run "secrets_files_are_rendered_and_read_only" {
   }
 
   assert {
-    condition     = alltrue([for u in docker_container.this.upload : u.permissions == "0400" && u.owner == "65534" if startswith(u.file, "/etc/datastorage/secrets/")])
-    error_message = "secrets files must be 0400 and owned by 65534"
-  }
-
-  assert {
     condition     = one([for u in docker_container.this.upload : u.permissions if u.file == "/etc/datastorage/config.yaml"]) == "0444"
     error_message = "config.yaml must be uploaded read-only (0444)"
   }
@@ -127,12 +122,21 @@ run "secrets_files_are_rendered_and_read_only" {
   }
 }
 
-run "secrets_files_world_readable_without_owner" {
+run "secrets_files_owned_by_the_ds_user_when_asked" {
   command = plan
 
   variables {
-    file_owner = ""
+    file_owner = "65534"
   }
+
+  assert {
+    condition     = alltrue([for u in docker_container.this.upload : u.permissions == "0400" && u.owner == "65534" if startswith(u.file, "/etc/datastorage/secrets/")])
+    error_message = "with file_owner the secrets files must be 0400 and owned by it"
+  }
+}
+
+run "secrets_files_read_only_by_default" {
+  command = plan
 
   assert {
     condition     = alltrue([for u in docker_container.this.upload : u.permissions == "0444" && u.owner == null])
@@ -231,7 +235,7 @@ run "preflight_job_runs_the_ds_startup_first" {
   }
 
   assert {
-    condition     = length(docker_container.preflight) == 1 && docker_container.preflight[0].command == tolist(["/datastorage", "preflight"])
+    condition     = length(docker_container.preflight) == 1 && docker_container.preflight[0].entrypoint == tolist(["/datastorage"]) && docker_container.preflight[0].command == tolist(["preflight"])
     error_message = "the preflight job must run the preflight command"
   }
 
