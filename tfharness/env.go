@@ -344,6 +344,7 @@ func (e *Env) finish(failed bool) error {
 		e.report(failed)
 		return nil
 	}
+	defer awaitSignalTeardown()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	err := e.Down(ctx)
@@ -363,6 +364,7 @@ func (e *Env) failed(err error) {
 		e.keep()
 		return
 	}
+	defer awaitSignalTeardown()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if derr := e.Down(ctx); derr != nil {

@@ -19,7 +19,23 @@ var (
 
 	interrupted atomic.Bool
 	signalsOnce sync.Once
+	// signalTeardownDone is closed when the signal handler has removed every environment.
+	signalTeardownDone = make(chan struct{})
 )
+
+// awaitSignalTeardown blocks a test goroutine whose apply the signal cancelled until the
+// handler has removed every environment and ends the process: the test must not finish
+// (and `go test` exit) while other environments are still being removed.
+func awaitSignalTeardown() {
+	if !interrupted.Load() {
+		return
+	}
+	select {
+	case <-signalTeardownDone:
+		time.Sleep(5 * time.Second) // the handler exits the process meanwhile
+	case <-time.After(2 * time.Minute):
+	}
+}
 
 func track(e *Env) {
 	liveMu.Lock()
@@ -57,6 +73,7 @@ func handleSignals() {
 				os.Exit(1)
 			}()
 			teardownAll(sig)
+			close(signalTeardownDone)
 			signal.Reset(os.Interrupt, syscall.SIGTERM)
 			if s, ok := sig.(syscall.Signal); ok {
 				_ = syscall.Kill(os.Getpid(), s)
