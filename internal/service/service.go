@@ -24,8 +24,12 @@ import (
 	"github.com/dsenv/dsenv/internal/store"
 )
 
-// PartitionMonthsAhead is how many months after the current one get a partition at startup.
+// PartitionMonthsAhead is how many months after the current one get a partition.
 const PartitionMonthsAhead = 3
+
+// PartitionCheckInterval is how often a long-running DS ensures its partitions again, so a shared
+// environment that runs for months keeps getting monthly partitions.
+const PartitionCheckInterval = 12 * time.Hour
 
 // Run starts DS and blocks until ctx is cancelled (SIGTERM), then shuts down: readiness turns
 // 503, in-flight requests finish, the dead-letter queue is drained to PostgreSQL, connections
@@ -72,10 +76,14 @@ func Run(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) error {
 
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		worker.Run(wctx)
+	}()
+	go func() {
+		defer wg.Done()
+		maintainPartitions(wctx, st, PartitionCheckInterval, log)
 	}()
 	log.Info("datastorage started", "api_port", cfg.Server.Port, "health_port", cfg.Server.HealthPort,
 		"metrics_port", cfg.Server.MetricsPort, "startup_ms", time.Since(start).Milliseconds())
@@ -148,6 +156,26 @@ func connect(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) (*stor
 		return nil, nil, err
 	}
 	return st, q, nil
+}
+
+func maintainPartitions(ctx context.Context, st *store.Store, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Minute)
+		created, err := st.EnsurePartitions(pctx, time.Now(), PartitionMonthsAhead)
+		cancel()
+		if err != nil {
+			log.Warn("failed to ensure audit_events partitions; events go to the default partition", "error", err.Error())
+		} else if len(created) > 0 {
+			log.Info("created audit_events partitions", "partitions", created)
+		}
+	}
 }
 
 type server struct {

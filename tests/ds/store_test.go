@@ -1,11 +1,14 @@
 package ds_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dsenv/dsenv/internal/api"
 	"github.com/dsenv/dsenv/internal/audit"
 	"github.com/dsenv/dsenv/internal/dlq"
 	"github.com/dsenv/dsenv/internal/store"
@@ -143,6 +147,34 @@ func BenchmarkInsertEvents(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N*size)/time.Since(start).Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkAPIBatch measures the whole write path of POST /api/v1/audit/events/batch in
+// process (auth, decode, validation, one INSERT, response) against a real PostgreSQL.
+func BenchmarkAPIBatch(b *testing.B) {
+	s := &stack{pg: testdocker.StartPostgres(b)}
+	runMigrate(b, s.pg, "")
+	st := store.New(connectPool(b, s.pg))
+	srv := api.New(api.Config{MaxBodySize: 64 << 20, MaxBatchSize: 500}, st, nil,
+		api.NewTokens([]string{"bench"}), nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	h := srv.Handler()
+	for _, size := range []int{100, 500} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			body := gatewayBatch("rr-bench-api", size)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/api/v1/audit/events/batch", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer bench")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusCreated {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+				}
+			}
+			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
 }
