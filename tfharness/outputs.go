@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -158,6 +159,8 @@ func readOutputs(ctx context.Context, tf *tfexec.Terraform, statePath string) (*
 			return DecodeOutputs(values)
 		}
 	}
+	// The JSON on stdout holds secrets: it must not reach the captured Terraform log.
+	tf.SetStdout(io.Discard)
 	metas, err := tf.Output(ctx)
 	if err != nil {
 		return nil, err

@@ -156,6 +156,8 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	if err := tf.Apply(ctx); err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}
+	// `terraform output -json` prints secrets: keep its stdout off the console.
+	tf.SetStdout(io.Discard)
 	out, err := tf.Output(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("outputs: %w", err)
@@ -163,40 +165,43 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	return out, nil
 }
 
-// Down destroys the environment and removes anything still labelled with its id. With
-// nothing applied it succeeds without doing anything, so a second Down succeeds.
-func (p *Persistent) Down(ctx context.Context) error {
+// Down destroys the environment and removes anything still labelled with its id. It
+// reports how many resources and leftover objects it removed; with nothing applied it
+// removes nothing and succeeds, so a second Down succeeds.
+func (p *Persistent) Down(ctx context.Context) (int, error) {
 	id, err := p.EnvID()
 	if errors.Is(err, os.ErrNotExist) {
-		return nil // never brought up
+		return 0, nil // never brought up
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if n, err := stateResources(filepath.Join(p.Dir, "terraform.tfstate")); err != nil {
-		return err
-	} else if n > 0 {
+	n, err := stateResources(filepath.Join(p.Dir, "terraform.tfstate"))
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
 		tf, cleanup, err := p.terraform(ctx)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer cleanup()
 		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
-			return fmt.Errorf("init: %w", err)
+			return 0, fmt.Errorf("init: %w", err)
 		}
 		if err := tf.Destroy(ctx); err != nil {
-			return fmt.Errorf("destroy: %w", err)
+			return 0, fmt.Errorf("destroy: %w", err)
 		}
 	}
 	d, err := dockerFromEnv()
 	if err != nil {
-		return err
+		return n, err
 	}
 	objs, err := d.list(ctx, LabelEnv+"="+id)
 	if err != nil {
-		return err
+		return n, err
 	}
-	return d.remove(ctx, objs)
+	return n + len(objs), d.remove(ctx, objs)
 }
 
 // stateResources counts the resources in a local state file (0 when there is none).

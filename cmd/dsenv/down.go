@@ -31,11 +31,12 @@ func runDown(ctx context.Context, args []string) error {
 	p := &tfharness.Persistent{Dir: d, Binary: b, Output: os.Stderr}
 	id, idErr := p.EnvID()
 	// Ctrl-C does not stop a destroy halfway: that would only leave more to clean up.
-	if err := p.Down(context.WithoutCancel(ctx)); err != nil {
+	n, err := p.Down(context.WithoutCancel(ctx))
+	if err != nil {
 		return err
 	}
-	if idErr != nil {
-		fmt.Println("Nothing to remove: no environment was brought up here.")
+	if idErr != nil || n == 0 {
+		fmt.Println("Nothing to remove: no environment is up here.")
 		return nil
 	}
 	fmt.Printf("Environment %s removed (credentials kept in %s; delete it for new ones).\n", id, relPath(p.VarsFile()))
