@@ -41,7 +41,21 @@ const (
 	dsContainer = "module.datastorage.docker_container.this"
 )
 
-var images = []string{"dsenv/postgres:15", "dsenv/redis:7", "dsenv/datastorage:latest", "dsenv/migrate:latest"}
+// images are the defaults of terraform/envs/shared; DSENV_<SERVICE>_IMAGE overrides one, as
+// it does for tfharness.
+var images = map[string]string{
+	"postgres":    "dsenv/postgres:15",
+	"redis":       "dsenv/redis:7",
+	"datastorage": "dsenv/datastorage:latest",
+	"migrate":     "dsenv/migrate:latest",
+}
+
+func imageFor(service string) string {
+	if v := os.Getenv("DSENV_" + strings.ToUpper(service) + "_IMAGE"); v != "" {
+		return v
+	}
+	return images[service]
+}
 
 // sharedEnv is one applied copy of terraform/envs/shared.
 type sharedEnv struct {
@@ -120,6 +134,7 @@ func TestSharedEnvironment(t *testing.T) {
 	// after a container is removed by hand it shows the re-creation and exits 2.
 	dsenv := buildDsenv(ctx, t)
 	stdout, code := e.dsenvPlan(ctx, dsenv)
+	t.Logf("dsenv plan --detailed-exitcode on the unchanged environment: exit %d\n%s", code, stdout)
 	if code != 0 || !strings.Contains(stdout, "No changes") {
 		t.Errorf("dsenv plan on an unchanged environment: exit %d, output:\n%s\nwant exit 0 and No changes", code, stdout)
 	}
@@ -127,6 +142,7 @@ func TestSharedEnvironment(t *testing.T) {
 		t.Fatalf("docker rm: %v: %s", err, out)
 	}
 	stdout, code = e.dsenvPlan(ctx, dsenv)
+	t.Logf("dsenv plan --detailed-exitcode after docker rm -f %s-datastorage: exit %d\n%s", e.prefix, code, firstLines(stdout, 12))
 	if code != 2 || !strings.Contains(stdout, "create") || !strings.Contains(stdout, dsContainer) {
 		t.Errorf("dsenv plan after docker rm -f: exit %d, output:\n%s\nwant exit 2 and the re-creation of %s", code, stdout, dsContainer)
 	}
@@ -143,7 +159,7 @@ func TestSharedEnvironment(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "prevent_destroy") {
 		t.Fatalf("terraform destroy: err = %v, want a prevent_destroy refusal", err)
 	}
-	t.Logf("terraform destroy refused as it should: %s", firstLines(err.Error(), 6))
+	t.Logf("terraform destroy refused as it should:\n%s", fromLine(err.Error(), "Error:", 8))
 	if n := countRows(ctx, t, out.dsn, correlation); n != events {
 		t.Errorf("after the refused destroy: %d rows, want %d", n, events)
 	}
@@ -165,8 +181,8 @@ func newSharedEnv(ctx context.Context, t *testing.T) *sharedEnv {
 	if _, err := os.Stat(cache.ProviderBinary(dir, "registry.terraform.io")); err != nil {
 		t.Fatalf("no provider in the mirror (run `make setup`): %v", err)
 	}
-	for _, img := range images {
-		if err := exec.CommandContext(ctx, "docker", "image", "inspect", img).Run(); err != nil {
+	for svc := range images {
+		if img := imageFor(svc); exec.CommandContext(ctx, "docker", "image", "inspect", img).Run() != nil {
 			t.Fatalf("image %s missing (run `make setup`)", img)
 		}
 	}
@@ -198,6 +214,9 @@ func newSharedEnv(ctx context.Context, t *testing.T) *sharedEnv {
 		"redis_password":                randomHex(t, 16),
 		"api_token":                     randomHex(t, 24),
 		"log_level":                     "info",
+	}
+	for svc := range images {
+		e.vars[svc+"_image"] = imageFor(svc)
 	}
 	e.writeVars()
 
@@ -523,8 +542,17 @@ func sanitize(s string) string {
 	}, s)
 }
 
-func firstLines(s string, n int) string {
+func firstLines(s string, n int) string { return fromLine(s, "", n) }
+
+// fromLine returns n lines of s starting at the first that contains marker.
+func fromLine(s, marker string, n int) string {
 	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, marker) {
+			lines = lines[i:]
+			break
+		}
+	}
 	if len(lines) > n {
 		lines = lines[:n]
 	}

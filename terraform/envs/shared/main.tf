@@ -70,7 +70,10 @@ module "postgres" {
   durable      = true
   volume_name  = docker_volume.postgres_data.name
   restart      = var.restart_policy
-  labels       = local.labels
+  # The apply waits until it answers: the migration job and the DS start after it.
+  wait                 = true
+  healthcheck_interval = var.healthcheck_interval
+  labels               = local.labels
 }
 
 module "redis" {
@@ -86,7 +89,10 @@ module "redis" {
   durable      = true
   volume_name  = docker_volume.redis_data.name
   restart      = var.restart_policy
-  labels       = local.labels
+  # The apply waits until it answers: the migration job and the DS start after it.
+  wait                 = true
+  healthcheck_interval = var.healthcheck_interval
+  labels               = local.labels
 }
 
 module "migrate" {
@@ -105,16 +111,17 @@ module "migrate" {
 module "datastorage" {
   source = "../../modules/datastorage"
 
-  name              = "${var.name_prefix}-datastorage"
-  network_name      = module.network.name
-  image             = var.datastorage_image
-  pull_image        = var.pull_images
-  bind_address      = var.bind_address
-  host_port         = var.datastorage_host_port
-  health_host_port  = var.datastorage_health_host_port
-  metrics_host_port = var.datastorage_metrics_host_port
-  log_level         = var.log_level
-  restart           = var.restart_policy
+  name                 = "${var.name_prefix}-datastorage"
+  network_name         = module.network.name
+  image                = var.datastorage_image
+  pull_image           = var.pull_images
+  bind_address         = var.bind_address
+  host_port            = var.datastorage_host_port
+  health_host_port     = var.datastorage_health_host_port
+  metrics_host_port    = var.datastorage_metrics_host_port
+  log_level            = var.log_level
+  restart              = var.restart_policy
+  healthcheck_interval = var.healthcheck_interval
 
   postgres = {
     host = module.postgres.internal_host

@@ -254,12 +254,23 @@ variable "datastorage_mounts" {
 }
 
 variable "datastorage_file_owner" {
-  description = "Numeric user id the DS image runs as; it owns the uploaded secrets files (0400). \"\" for root-owned 0444 files."
+  description = "Numeric user id to own the DS secrets files (mode 0400). \"\" (default): root-owned, mode 0444. Set it only for an image whose user resolves in its passwd database (not the scratch reference image)."
   type        = string
-  default     = "65534"
+  default     = ""
 
   validation {
     condition     = can(regex("^[0-9]*$", var.datastorage_file_owner))
     error_message = "datastorage_file_owner must be a numeric user id such as \"65534\", or \"\"."
+  }
+}
+
+variable "healthcheck_interval" {
+  description = "How often Docker checks PostgreSQL, Redis and the DS. Slower than the test default (200ms): this environment runs for days. 1s-59s written in s."
+  type        = string
+  default     = "2s"
+
+  validation {
+    condition     = can(regex("^[1-5]?[0-9]s$", var.healthcheck_interval)) && var.healthcheck_interval != "0s"
+    error_message = "healthcheck_interval must be 1s-59s written in s, e.g. \"2s\" (the form Docker reports back)."
   }
 }
