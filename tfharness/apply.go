@@ -33,7 +33,11 @@ func (e *Env) apply(ctx context.Context) error {
 		}
 		rule, ok := retryable(e.cfg.retryable, err)
 		if !ok || attempt > e.cfg.maxRetries {
-			return fmt.Errorf("%s", e.redact(err.Error()))
+			msg := e.redact(err.Error())
+			if strings.Contains(msg, "did not find docker image") {
+				msg += "\n(images are built locally, nothing is pulled: run `make setup`, or point DSENV_<SERVICE>_IMAGE at an image you have)"
+			}
+			return errors.New(msg)
 		}
 		e.Timings.Retries++
 		e.logf("env %s: apply: retry %d/%d after a transient error (%s; matched %q): %s",
