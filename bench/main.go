@@ -1,0 +1,354 @@
+// Command bench starts the same DS stack (network, Postgres, migrate job, Redis, DS) four
+// ways with the same local images — dsenv (tfharness), docker compose, testcontainers-go and
+// plain parallel `docker run`s (the floor) — interleaved, and writes a markdown table and a
+// chart. `make bench` runs it; see README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	tclog "github.com/testcontainers/testcontainers-go/log"
+)
+
+// Stack is one way of starting the environment.
+type Stack interface {
+	Name() string
+	Short() string // two letters, part of environment ids
+	// Up starts the environment described by s. On error the returned Env (possibly nil)
+	// is still torn down.
+	Up(ctx context.Context, s *Spec) (Env, error)
+}
+
+// Env is a started environment.
+type Env interface {
+	HealthURL() string // DS /readyz on the host
+	Down(ctx context.Context) error
+	Phases() []Phase // the tool's own per-phase timings, if it has any
+}
+
+// Phase is one named step of a tool's start or teardown.
+type Phase struct {
+	Name string
+	D    time.Duration
+}
+
+// Sample is one measurement: k environments of one stack started at once and torn down.
+type Sample struct {
+	Stack    string
+	Round    int
+	Envs     int
+	Up       time.Duration // until every environment's /readyz answered 200
+	Down     time.Duration // until every environment was torn down
+	Mem      int64         // sum of the containers' peak memory, bytes
+	Left     int           // labelled objects left after Down (must be 0)
+	Phases   []Phase       // first environment's, when the tool reports them
+	Err      string
+	Warmup   bool
+	Started  time.Time
+	Baseline bool
+}
+
+func main() {
+	var (
+		rounds     = flag.Int("rounds", 5, "interleaved rounds with one environment")
+		concRounds = flag.Int("conc-rounds", 2, "interleaved rounds at each concurrency level")
+		conc       = flag.String("conc", "2,4", "concurrency levels (environments at once), comma separated; empty for none")
+		concStacks = flag.String("conc-stacks", "dsenv,compose,testcontainers,floor", "stacks measured at concurrency levels > 1")
+		stacksFlag = flag.String("stacks", "dsenv,compose,testcontainers,floor", "stacks, in interleaving order")
+		warmup     = flag.Bool("warmup", true, "one unrecorded round first")
+		outDir     = flag.String("out", "results", "directory for <date>.md, <date>.json")
+		committed  = flag.String("committed", "RESULTS.md", "also copy the table here (empty: don't)")
+		chart      = flag.String("chart", "chart.png", "PNG chart path (empty: none)")
+		health     = flag.Duration("health-interval", 200*time.Millisecond, "Docker healthcheck interval (compose) and poll interval (testcontainers)")
+		pgImage    = flag.String("postgres-image", "dsenv/postgres:15", "")
+		redisImage = flag.String("redis-image", "dsenv/redis:7", "")
+		migImage   = flag.String("migrate-image", "dsenv/migrate:latest", "")
+		dsImage    = flag.String("datastorage-image", "dsenv/datastorage:latest", "")
+		repoRoot   = flag.String("repo", "..", "dsenv repository root (for terraform/env)")
+		verbose    = flag.Bool("v", false, "log every sample")
+	)
+	maybeWatchdog()
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	tclog.SetDefault(tclog.NewNoopLogger())
+	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" {
+		// Inside a container testcontainers-go would dial the default gateway; the
+		// engine here publishes ports on this host's loopback, like the other stacks use.
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	runID := randHex(3)
+	wd, err := startWatchdog(runID)
+	if err != nil {
+		fatal(fmt.Errorf("watchdog: %w", err))
+	}
+	defer wd.Close()
+	tmp, err := os.MkdirTemp("", "dsenv-bench-")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	// Whatever happens, nothing of this run stays behind.
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := sweep(c, "dsenv.bench", runID); err != nil {
+			log.Error("final sweep", "err", err)
+		}
+	}()
+
+	img := Images{Postgres: *pgImage, Redis: *redisImage, Migrate: *migImage, DataStorage: *dsImage}
+	if err := checkImages(ctx, img); err != nil {
+		fatal(err)
+	}
+	all := map[string]Stack{
+		"dsenv":          &dsenvStack{repo: *repoRoot, log: log},
+		"compose":        composeStack{file: abs("compose.yaml"), healthInterval: *health},
+		"testcontainers": tcStack{poll: *health / 2},
+		"floor":          floorStack{},
+	}
+	var stacks []Stack
+	for _, n := range splitList(*stacksFlag) {
+		s, ok := all[n]
+		if !ok {
+			fatal(fmt.Errorf("unknown stack %q", n))
+		}
+		stacks = append(stacks, s)
+	}
+	var levels []int
+	for _, l := range splitList(*conc) {
+		var k int
+		if _, err := fmt.Sscan(l, &k); err != nil || k < 1 {
+			fatal(fmt.Errorf("bad -conc %q", l))
+		}
+		levels = append(levels, k)
+	}
+	concSet := map[string]bool{}
+	for _, n := range splitList(*concStacks) {
+		concSet[n] = true
+	}
+
+	b := &bencher{ctx: ctx, runID: runID, tmp: tmp, img: img, log: log, verbose: *verbose}
+	start := time.Now()
+	if *warmup {
+		for _, s := range stacks {
+			b.measure(s, 0, 1, true)
+		}
+	}
+	for r := 1; r <= *rounds && ctx.Err() == nil; r++ {
+		for _, s := range stacks {
+			b.measure(s, r, 1, false)
+		}
+		log.Info("round done", "round", r, "elapsed", time.Since(start).Round(time.Second))
+	}
+	for _, k := range levels {
+		for r := 1; r <= *concRounds && ctx.Err() == nil; r++ {
+			for _, s := range stacks {
+				if concSet[s.Name()] {
+					b.measure(s, r, k, false)
+				}
+			}
+		}
+		log.Info("concurrency level done", "envs", k, "elapsed", time.Since(start).Round(time.Second))
+	}
+	if ctx.Err() != nil {
+		log.Error("interrupted: no report")
+		return
+	}
+
+	rep := Report{Machine: machine(ctx), Start: start, Took: time.Since(start), Samples: b.samples,
+		Stacks: names(stacks), HealthInterval: *health, Rounds: *rounds, ConcRounds: *concRounds}
+	md := rep.Markdown()
+	fmt.Print(md)
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		fatal(err)
+	}
+	stamp := start.UTC().Format("2006-01-02T150405Z")
+	write(filepath.Join(*outDir, stamp+".md"), md)
+	write(filepath.Join(*outDir, stamp+".json"), rep.JSON())
+	if *committed != "" {
+		write(*committed, md)
+	}
+	if *chart != "" {
+		if err := rep.Chart(*chart); err != nil {
+			log.Error("chart", "err", err)
+		}
+	}
+}
+
+type bencher struct {
+	ctx     context.Context
+	runID   string
+	tmp     string
+	img     Images
+	log     *slog.Logger
+	verbose bool
+	samples []Sample
+	seq     int
+}
+
+// measure starts k environments of stack s at once, waits until all are ready, reads their
+// peak memory, tears them down at once and checks nothing labelled is left.
+func (b *bencher) measure(s Stack, round, k int, warm bool) {
+	smp := Sample{Stack: s.Name(), Round: round, Envs: k, Warmup: warm, Started: time.Now()}
+	specs := make([]*Spec, k)
+	for i := range specs {
+		b.seq++
+		id := fmt.Sprintf("bench-%s-%s-%d", s.Short(), b.runID, b.seq)
+		sp, err := NewSpec(b.tmp, b.runID, id, b.img)
+		if err != nil {
+			fatal(err)
+		}
+		specs[i] = sp
+	}
+	envs := make([]Env, k)
+	errs := make([]error, k)
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for i := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e, err := s.Up(b.ctx, specs[i])
+			envs[i] = e
+			if err == nil {
+				err = waitReady(b.ctx, e.HealthURL(), 90*time.Second)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	smp.Up = time.Since(t0)
+
+	var ids []string
+	for _, sp := range specs {
+		c, _ := containersByLabel(context.Background(), "dsenv.bench.env", sp.ID)
+		ids = append(ids, c...)
+	}
+	smp.Mem = peakMemory(context.Background(), ids)
+	if envs[0] != nil {
+		smp.Phases = envs[0].Phases()
+	}
+
+	// Teardown gets a fresh context: it must happen even after Ctrl-C.
+	dctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	t1 := time.Now()
+	for i := range envs {
+		if envs[i] == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := envs[i].Down(dctx); err != nil && errs[i] == nil {
+				errs[i] = fmt.Errorf("down: %w", err)
+			}
+		}()
+	}
+	wg.Wait()
+	smp.Down = time.Since(t1)
+	if envs[0] != nil {
+		smp.Phases = append(smp.Phases, downPhases(envs[0])...)
+	}
+	for _, sp := range specs {
+		n, _ := leftovers(dctx, "dsenv.bench.env", sp.ID)
+		smp.Left += n
+		if n > 0 {
+			_ = sweep(dctx, "dsenv.bench.env", sp.ID)
+		}
+		os.RemoveAll(sp.Dir)
+	}
+	var msgs []string
+	for _, err := range errs {
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	smp.Err = strings.Join(msgs, "; ")
+	if smp.Err != "" {
+		b.log.Error("sample failed", "stack", s.Name(), "round", round, "envs", k, "err", smp.Err)
+	} else if b.verbose || warm {
+		b.log.Info("sample", "stack", s.Name(), "round", round, "envs", k, "warmup", warm,
+			"up", smp.Up.Round(time.Millisecond), "down", smp.Down.Round(time.Millisecond),
+			"mem_mib", smp.Mem>>20, "left", smp.Left)
+	}
+	if !warm {
+		b.samples = append(b.samples, smp)
+	}
+}
+
+// downPhases returns teardown phases of tools that measure them after Down.
+func downPhases(e Env) []Phase {
+	if d, ok := e.(interface{ DownPhases() []Phase }); ok {
+		return d.DownPhases()
+	}
+	return nil
+}
+
+func checkImages(ctx context.Context, img Images) error {
+	var missing []string
+	for _, i := range []string{img.Postgres, img.Redis, img.Migrate, img.DataStorage} {
+		if _, err := docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", i); err != nil {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("images missing (nothing is pulled; run `make setup`): %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func names(ss []Stack) []string {
+	var n []string
+	for _, s := range ss {
+		n = append(n, s.Name())
+	}
+	return n
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		fatal(err)
+	}
+	return a
+}
+
+func write(path, content string) {
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+var _ = io.Discard

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Report is one benchmark run.
+type Report struct {
+	Machine        Machine
+	Start          time.Time
+	Took           time.Duration
+	Stacks         []string
+	Samples        []Sample
+	HealthInterval time.Duration
+	Rounds         int
+	ConcRounds     int
+}
+
+// Machine is what the numbers were measured on.
+type Machine struct {
+	CPU, Kernel, Docker, Terraform, Compose, Testcontainers string
+	NProc                                                   int
+	MemGiB                                                  float64
+}
+
+func machine(ctx context.Context) Machine {
+	m := Machine{NProc: runtime.NumCPU()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "MemTotal:") {
+				fmt.Sscan(strings.TrimPrefix(l, "MemTotal:"), &kb)
+			}
+		}
+		m.MemGiB = kb / (1 << 20)
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	m.Docker, _ = docker(ctx, nil, "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})")
+	m.Terraform = terraformVersion(ctx)
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			switch {
+			case strings.HasPrefix(d.Path, "github.com/docker/compose/"):
+				m.Compose = "docker compose library " + d.Path + " " + d.Version + ", in process"
+			case d.Path == "github.com/testcontainers/testcontainers-go":
+				m.Testcontainers = d.Version
+			}
+		}
+	}
+	return m
+}
+
+// stat is the median, min and max of some durations.
+type stat struct {
+	Med, Min, Max float64 // seconds (or bytes, or a ratio)
+	N             int
+}
+
+func stats(v []float64) stat {
+	if len(v) == 0 {
+		return stat{}
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return stat{Med: med, Min: s[0], Max: s[len(s)-1], N: len(s)}
+}
+
+// ok returns the successful samples of stack at k environments.
+func (r *Report) ok(stack string, k int) []Sample {
+	var out []Sample
+	for _, s := range r.Samples {
+		if s.Stack == stack && s.Envs == k && s.Err == "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (r *Report) failed(stack string, k int) int {
+	n := 0
+	for _, s := range r.Samples {
+		if s.Stack == stack && s.Envs == k && s.Err != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func upDownMem(ss []Sample) (up, down, mem stat) {
+	var u, d, m []float64
+	for _, s := range ss {
+		u = append(u, s.Up.Seconds())
+		d = append(d, s.Down.Seconds())
+		m = append(m, float64(s.Mem)/(1<<20))
+	}
+	return stats(u), stats(d), stats(m)
+}
+
+// pairedRatio is the median over rounds of base/other, for rounds where both succeeded.
+func (r *Report) pairedRatio(base, other string, k int, field func(Sample) time.Duration) stat {
+	by := map[int]Sample{}
+	for _, s := range r.ok(other, k) {
+		by[s.Round] = s
+	}
+	var v []float64
+	for _, b := range r.ok(base, k) {
+		if o, ok := by[b.Round]; ok && field(o) > 0 {
+			v = append(v, field(b).Seconds()/field(o).Seconds())
+		}
+	}
+	return stats(v)
+}
+
+func upField(s Sample) time.Duration   { return s.Up }
+func downField(s Sample) time.Duration { return s.Down }
+
+func (r *Report) levels() []int {
+	seen := map[int]bool{}
+	var ks []int
+	for _, s := range r.Samples {
+		if !seen[s.Envs] {
+			seen[s.Envs] = true
+			ks = append(ks, s.Envs)
+		}
+	}
+	sort.Ints(ks)
+	return ks
+}
+
+func (r *Report) base() string {
+	for _, s := range r.Stacks {
+		if s == "dsenv" {
+			return s
+		}
+	}
+	return r.Stacks[len(r.Stacks)-1]
+}
+
+func secs(v float64) string { return fmt.Sprintf("%.2f s", v) }
+
+// Markdown renders the report.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	m := r.Machine
+	base := r.base()
+	fmt.Fprintf(&b, "# dsenv benchmark, %s\n\n", r.Start.UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "Machine: %d CPUs (%s), %.1f GiB RAM, kernel %s, Docker Engine %s, %s.  \n",
+		m.NProc, m.CPU, m.MemGiB, m.Kernel, m.Docker, m.Terraform)
+	fmt.Fprintf(&b, "Compose: %s. testcontainers-go %s (Ryuk disabled).  \n", m.Compose, m.Testcontainers)
+	fmt.Fprintf(&b, "Stack: network, Postgres 15 (tmpfs, fsync off), migrate job, Redis 7, DS; ready = DS `/readyz` 200 from the host. "+
+		"Same local images for all. Healthcheck interval %s (compose), poll interval %s (testcontainers-go). "+
+		"%d interleaved rounds with one environment, %d at each higher concurrency; run took %s.\n\n",
+		r.HealthInterval, r.HealthInterval/2, r.Rounds, r.ConcRounds, r.Took.Round(time.Second))
+
+	for _, k := range r.levels() {
+		if k == 1 {
+			fmt.Fprintf(&b, "## One environment\n\n")
+		} else {
+			fmt.Fprintf(&b, "## %d environments at once\n\n", k)
+		}
+		fmt.Fprintf(&b, "Median (min–max). Ratios: %s ÷ this stack, computed per round, median of the ratios (< 1: %s is faster).\n\n", base, base)
+		fmt.Fprintf(&b, "| stack | up | down | peak memory | %s ÷ this, up | %s ÷ this, down | failed |\n", base, base)
+		fmt.Fprintf(&b, "| --- | --- | --- | --- | --- | --- | --- |\n")
+		for _, st := range r.Stacks {
+			ss := r.ok(st, k)
+			f := r.failed(st, k)
+			if len(ss) == 0 && f == 0 {
+				continue
+			}
+			up, down, mem := upDownMem(ss)
+			ru := r.pairedRatio(base, st, k, upField)
+			rd := r.pairedRatio(base, st, k, downField)
+			ratio := func(s stat) string {
+				if st == base {
+					return "1"
+				}
+				if s.N == 0 {
+					return "–"
+				}
+				return fmt.Sprintf("**%.2f** (%.2f–%.2f)", s.Med, s.Min, s.Max)
+			}
+			fmt.Fprintf(&b, "| %s | %s (%.2f–%.2f) | %s (%.2f–%.2f) | %.0f MiB | %s | %s | %d/%d |\n",
+				st, secs(up.Med), up.Min, up.Max, secs(down.Med), down.Min, down.Max, mem.Med,
+				ratio(ru), ratio(rd), f, f+len(ss))
+		}
+		b.WriteString("\n")
+	}
+
+	if ph := r.phaseTable(base); ph != "" {
+		fmt.Fprintf(&b, "## Where %s's time goes (one environment, medians of its own phase timings)\n\n%s\n", base, ph)
+	}
+	left := 0
+	var errs []string
+	for _, s := range r.Samples {
+		left += s.Left
+		if s.Err != "" {
+			errs = append(errs, fmt.Sprintf("- %s round %d, %d envs: %s", s.Stack, s.Round, s.Envs, truncate(s.Err, 300)))
+		}
+	}
+	fmt.Fprintf(&b, "Labelled objects left behind after teardown: %d.\n", left)
+	if len(errs) > 0 {
+		fmt.Fprintf(&b, "\nFailures:\n%s\n", strings.Join(errs, "\n"))
+	}
+	b.WriteString("\nPeak memory: sum over the environment's containers of the cgroup's peak usage (page cache and tmpfs included), " +
+		"read before teardown; the migrate job has exited by then and is not counted. Tool processes (terraform, the provider, compose) are not included.\n")
+	return b.String()
+}
+
+func (r *Report) phaseTable(stack string) string {
+	vals := map[string][]float64{}
+	var order []string
+	for _, s := range r.ok(stack, 1) {
+		for _, p := range s.Phases {
+			if _, ok := vals[p.Name]; !ok {
+				order = append(order, p.Name)
+			}
+			vals[p.Name] = append(vals[p.Name], p.D.Seconds())
+		}
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("| phase | median | min–max |\n| --- | --- | --- |\n")
+	for _, n := range order {
+		st := stats(vals[n])
+		fmt.Fprintf(&b, "| %s | %s | %.2f–%.2f |\n", n, secs(st.Med), st.Min, st.Max)
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// JSON is the raw samples, for later analysis.
+func (r *Report) JSON() string {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return string(b) + "\n"
+}
+
+func terraformVersion(ctx context.Context) string {
+	out, err := runOut(ctx, "terraform", "version")
+	if err != nil {
+		return "terraform not found"
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	return strings.TrimSpace(first)
+}
