@@ -22,7 +22,7 @@ func (e *Env) apply(ctx context.Context) error {
 		cancel(nil)
 		var cf *containerFailure
 		if errors.As(cause, &cf) {
-			e.aborted = true
+			e.aborted.Store(true)
 			return cf
 		}
 		if err == nil {

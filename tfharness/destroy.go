@@ -13,12 +13,12 @@ import (
 // through the Docker API, and the workspace (state included) is deleted.
 func (e *Env) destroy(ctx context.Context) error {
 	var errs []error
-	if e.aborted {
+	if e.aborted.Load() {
 		// A cancelled Terraform may leave its provider running; stop it before it
 		// creates anything after the removal below.
 		killProcesses("DSENV_ENV", e.ID)
 	}
-	if e.cfg.teardown == TeardownDestroy && e.tf != nil && !e.aborted {
+	if e.cfg.teardown == TeardownDestroy && e.tf != nil && !e.aborted.Load() {
 		if err := e.tf.Destroy(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("terraform destroy: %s", lastLines(e.redact(err.Error()), 20)))
 		}
@@ -29,7 +29,7 @@ func (e *Env) destroy(ctx context.Context) error {
 	}
 	// One pass normally; after an aborted apply, a few more until nothing new appears.
 	passes := 1
-	if e.aborted {
+	if e.aborted.Load() {
 		passes = 3
 	}
 	for i := 0; i < passes; i++ {

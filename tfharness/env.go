@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -55,7 +56,7 @@ type Env struct {
 	mu      sync.Mutex // serialises Down and keep
 	down    bool
 	kept    bool
-	aborted bool // an apply was cancelled while it ran: objects may still appear
+	aborted atomic.Bool // an apply was cancelled while it ran: objects may still appear
 	cancel  context.CancelFunc
 }
 
@@ -355,7 +356,7 @@ func (e *Env) finish(failed bool) error {
 // failed handles an Up that did not finish: dump logs, then keep or tear down.
 func (e *Env) failed(err error) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		e.aborted = true
+		e.aborted.Store(true)
 	}
 	if !interrupted.Load() && e.proc != nil {
 		e.DumpLogs(context.Background(), "up failed")

@@ -116,7 +116,7 @@ func (e *Env) abort() {
 	e.mu.Lock()
 	cancel := e.cancel
 	if cancel != nil {
-		e.aborted = true
+		e.aborted.Store(true)
 	}
 	e.mu.Unlock()
 	if cancel != nil {
