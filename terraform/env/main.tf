@@ -104,6 +104,7 @@ module "datastorage" {
   mounts             = var.datastorage_mounts
   file_owner         = var.datastorage_file_owner
   preflight_command  = var.datastorage_preflight ? ["/datastorage", "preflight"] : []
+  stop_grace_seconds = var.datastorage_stop_grace_seconds
   labels             = local.labels
 
   # Starts after the migrations exited 0 and Redis answers; replaced when they are.

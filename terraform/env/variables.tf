@@ -322,7 +322,7 @@ variable "migrations_dir" {
 variable "connect_attempts" {
   description = "DS startup: attempts to reach PostgreSQL and Redis before exiting 1. With connect_interval it bounds how long a broken environment takes to fail."
   type        = number
-  default     = 10
+  default     = 15
 
   validation {
     condition     = var.connect_attempts == floor(var.connect_attempts) && var.connect_attempts >= 1 && var.connect_attempts <= 1000
@@ -371,5 +371,16 @@ variable "datastorage_redis_addr" {
   validation {
     condition     = var.datastorage_redis_addr == "" || can(regex("^[A-Za-z0-9_.-]+:[0-9]{1,5}$", var.datastorage_redis_addr))
     error_message = "datastorage_redis_addr must be host:port (e.g. \"redis.example:6379\"), or \"\"."
+  }
+}
+
+variable "datastorage_stop_grace_seconds" {
+  description = "Seconds the DS gets on replacement or destroy to drain its dead-letter queue before it is killed. 0 (default): killed at once (throwaway environments)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.datastorage_stop_grace_seconds == floor(var.datastorage_stop_grace_seconds) && var.datastorage_stop_grace_seconds >= 0 && var.datastorage_stop_grace_seconds <= 300
+    error_message = "datastorage_stop_grace_seconds must be a whole number from 0 to 300."
   }
 }

@@ -28,7 +28,7 @@ run "ds_config_points_at_the_network_aliases" {
 
   assert {
     condition = (
-      yamldecode(module.datastorage.config_yaml).startup.connectAttempts == 10 &&
+      yamldecode(module.datastorage.config_yaml).startup.connectAttempts == 15 &&
       yamldecode(module.datastorage.config_yaml).startup.connectInterval == "200ms" &&
       yamldecode(module.datastorage.config_yaml).dlq.retryInterval == "1s" &&
       yamldecode(module.datastorage.config_yaml).logging.level == "info"
