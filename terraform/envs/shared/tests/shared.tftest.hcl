@@ -1,25 +1,158 @@
-# Plan-time check of the shared environment with a mocked provider (no Docker daemon).
+# Plan-time tests of the shared environment (mocked docker provider: no Docker daemon).
+# Run: terraform init && terraform test (in terraform/envs/shared); go test ./terraform runs it.
 
 mock_provider "docker" {}
 
 variables {
-  owner             = "manual@teamhost"
-  created           = "1795689600"
-  postgres_password = "pgpw-7f3a"
-  redis_password    = "rdpw-9c1e"
-  api_token         = "tok-5d2b"
+  created                       = "1795689600"
+  postgres_password             = "0123456789abcdef0123"
+  redis_password                = "fedcba9876543210fedc"
+  api_token                     = "token-0123456789abcdef"
+  postgres_host_port            = 15432
+  redis_host_port               = 16379
+  datastorage_host_port         = 18080
+  datastorage_health_host_port  = 18081
+  datastorage_metrics_host_port = 19090
 }
 
-run "durable_and_persistent" {
+run "durable_settings" {
   command = plan
 
   assert {
-    condition     = module.env.containers.postgres.name == "dsenv-shared-postgres"
-    error_message = "the shared environment is named dsenv-shared"
+    condition     = module.postgres.volume_name == docker_volume.postgres_data.name && module.redis.volume_name == docker_volume.redis_data.name
+    error_message = "PostgreSQL and Redis must keep their data in the volumes this module owns (and protects)."
   }
 
   assert {
-    condition     = output.env_id == "dsenv-shared"
-    error_message = "env_id follows name_prefix"
+    condition     = output.volumes == { postgres = "dsenv-shared-postgres-data", redis = "dsenv-shared-redis-data" }
+    error_message = "volume names must follow name_prefix."
   }
+
+  assert {
+    condition     = contains([for l in docker_volume.postgres_data.labels : "${l.label}=${l.value}"], "dsenv.persistent=true")
+    error_message = "the data volumes must carry dsenv.persistent=true so that dsenv sweep leaves them alone."
+  }
+
+  assert {
+    condition     = contains([for l in docker_volume.redis_data.labels : "${l.label}=${l.value}"], "dsenv.env=dsenv-shared")
+    error_message = "the data volumes must carry the dsenv.env label."
+  }
+
+  assert {
+    condition     = strcontains(module.datastorage.config_yaml, "level: info")
+    error_message = "the DS config must carry the log level."
+  }
+}
+
+run "log_level_reaches_the_config" {
+  command = plan
+
+  variables {
+    log_level = "debug"
+  }
+
+  assert {
+    condition     = strcontains(module.datastorage.config_yaml, "level: debug")
+    error_message = "log_level must reach the DS config."
+  }
+}
+
+run "port_zero_refused" {
+  command = plan
+
+  variables {
+    postgres_host_port = 0
+  }
+
+  expect_failures = [var.postgres_host_port]
+}
+
+run "port_70000_refused" {
+  command = plan
+
+  variables {
+    datastorage_host_port = 70000
+  }
+
+  expect_failures = [var.datastorage_host_port]
+}
+
+run "short_password_refused" {
+  command = plan
+
+  variables {
+    redis_password = "short"
+  }
+
+  expect_failures = [var.redis_password]
+}
+
+run "password_with_quote_refused" {
+  command = plan
+
+  variables {
+    postgres_password = "0123456789abcdef\"0123"
+  }
+
+  expect_failures = [var.postgres_password]
+}
+
+run "owner_must_be_manual" {
+  command = plan
+
+  variables {
+    owner = "4242@host"
+  }
+
+  expect_failures = [var.owner]
+}
+
+run "created_must_be_unix_seconds" {
+  command = plan
+
+  variables {
+    created = "yesterday"
+  }
+
+  expect_failures = [var.created]
+}
+
+run "bind_address_must_be_an_ip" {
+  command = plan
+
+  variables {
+    bind_address = "localhost"
+  }
+
+  expect_failures = [var.bind_address]
+}
+
+run "restart_policy_unknown" {
+  command = plan
+
+  variables {
+    restart_policy = "sometimes"
+  }
+
+  expect_failures = [var.restart_policy]
+}
+
+run "persistent_label_is_ours" {
+  command = plan
+
+  variables {
+    labels = { "dsenv.persistent" = "false" }
+  }
+
+  expect_failures = [var.labels]
+}
+
+run "healthcheck_interval_in_seconds" {
+  command = plan
+
+  variables {
+    healthcheck_interval = "200ms"
+  }
+
+  expect_failures = [var.healthcheck_interval]
 }
