@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+
+	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/dsenv/dsenv/internal/setup"
+)
+
+func init() {
+	register("setup", "check Docker and Terraform, build the provider mirror and the images (cached)", runSetup)
+}
+
+func runSetup(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
+	repo := fs.String("repo", ".", "the dsenv checkout (holds images/ and tools/provider/)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*repo)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tools", "provider", "go.mod")); err != nil {
+		return errors.New("run from the dsenv checkout (or pass -repo DIR): tools/provider/go.mod not found")
+	}
+	cacheDir, err := cache.Dir()
+	if err != nil {
+		return err
+	}
+	return setup.Run(ctx, setup.Options{RepoDir: dir, CacheDir: cacheDir, Out: os.Stdout})
+}

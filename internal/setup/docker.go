@@ -1,0 +1,95 @@
+package setup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// recipeLabel is the image label that records the hash of an image's recipe inputs.
+const recipeLabel = "dsenv.recipe"
+
+// checkDocker asks the daemon for its version with a short timeout.
+func checkDocker(ctx context.Context) (result, error) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return result{}, errors.New("docker CLI not found on PATH: install Docker (Debian: apt-get install -y docker.io) and start its daemon")
+	}
+	host := os.Getenv("DOCKER_HOST")
+	if host == "" {
+		host = "unix:///var/run/docker.sock"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := docker(ctx, nil, "version", "--format", "{{.Server.Version}}")
+	if err != nil {
+		why := "no answer"
+		if ctx.Err() != nil {
+			why = "no answer within 10s"
+		} else if msg := strings.TrimPrefix(lastLine(err.Error()), "docker version: "); strings.Contains(msg, "Cannot connect") {
+			why = "cannot connect"
+		} else if msg != "" {
+			why = msg
+		}
+		hint := "start the Docker daemon (sudo systemctl start docker) or point DOCKER_HOST at a running one"
+		if strings.Contains(why, "permission denied") {
+			hint = "add your user to the docker group (sudo usermod -aG docker $USER, then log in again) or run as root"
+		}
+		return result{}, fmt.Errorf("Docker daemon at %s does not answer (%s): %s", host, why, hint)
+	}
+	return result{detail: "Docker Engine " + strings.TrimSpace(out)}, nil
+}
+
+// docker runs the docker CLI and returns its stdout; the error carries the end of stderr.
+func docker(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Stdin = stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return stdout.String(), fmt.Errorf("docker %s: %s", args[0], tail(msg, 15))
+	}
+	return stdout.String(), nil
+}
+
+// imageRecipe returns the dsenv.recipe label and the id of image, or found=false.
+func imageRecipe(ctx context.Context, image string) (recipe, id string, found bool, err error) {
+	out, err := docker(ctx, nil, "image", "ls", "--no-trunc", "--format", "{{.ID}}", image)
+	if err != nil {
+		return "", "", false, err
+	}
+	if strings.TrimSpace(out) == "" {
+		return "", "", false, nil
+	}
+	out, err = docker(ctx, nil, "image", "inspect", "--format",
+		`{{.Id}} {{index .Config.Labels "`+recipeLabel+`"}}`, image)
+	if err != nil {
+		return "", "", false, err
+	}
+	id, recipe, _ = strings.Cut(strings.TrimSpace(out), " ")
+	return recipe, id, true, nil
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// lastLine returns the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}

@@ -1,0 +1,67 @@
+package setup
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestToolsProviderGoModBuildsThePinnedVersion(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "tools", "provider", "go.mod"))
+	require.NoError(t, err)
+	v, err := replacedVersion(string(b))
+	require.NoError(t, err)
+	assert.Equal(t, cache.ProviderModuleVersion, v, "tools/provider/go.mod and internal/cache must pin the same provider")
+}
+
+func TestReplacedVersion(t *testing.T) {
+	for name, tc := range map[string]struct {
+		gomod, want, err string
+	}{
+		"single line": {gomod: "module m\nreplace github.com/terraform-providers/terraform-provider-docker => github.com/kreuzwerker/terraform-provider-docker v1.2.3\n", want: "v1.2.3"},
+		"block":       {gomod: "replace (\n\tgithub.com/terraform-providers/terraform-provider-docker v0.0.0 => github.com/kreuzwerker/terraform-provider-docker v9.9.9\n)\n", want: "v9.9.9"},
+		"wrong fork":  {gomod: "replace github.com/terraform-providers/terraform-provider-docker => github.com/someone/fork v1.0.0\n", err: "want github.com/kreuzwerker"},
+		"missing":     {gomod: "module m\n", err: "no replace directive"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := replacedVersion(tc.gomod)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestProviderCurrentNeedsBinaryAndSamePin(t *testing.T) {
+	dir := t.TempDir()
+	bin, stamp := filepath.Join(dir, "bin"), filepath.Join(dir, "stamp")
+	assert.False(t, providerCurrent(bin, stamp), "nothing there")
+	require.NoError(t, os.WriteFile(bin, []byte("x"), 0o755))
+	assert.False(t, providerCurrent(bin, stamp), "no stamp")
+	require.NoError(t, os.WriteFile(stamp, []byte("other pin\n"), 0o644))
+	assert.False(t, providerCurrent(bin, stamp), "stamp of another pin")
+	require.NoError(t, os.WriteFile(stamp, []byte(providerPin()), 0o644))
+	assert.True(t, providerCurrent(bin, stamp))
+}
+
+func TestLinkFileMakesAHardLink(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a", "f")
+	dst := filepath.Join(dir, "b", "c", "f")
+	require.NoError(t, os.MkdirAll(filepath.Dir(src), 0o755))
+	require.NoError(t, os.WriteFile(src, []byte("x"), 0o755))
+	require.NoError(t, linkFile(src, dst))
+	require.NoError(t, linkFile(src, dst), "idempotent")
+	si, _ := os.Stat(src)
+	di, err := os.Lstat(dst)
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(si, di))
+	assert.True(t, di.Mode().IsRegular())
+}

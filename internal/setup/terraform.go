@@ -1,0 +1,22 @@
+package setup
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/dsenv/dsenv/tfharness"
+)
+
+// findTerraform finds Terraform >= 1.6 (or OpenTofu with DSENV_TF_BINARY=tofu); where
+// Terraform is missing and the internet is reachable, hc-install puts it in the cache dir.
+func findTerraform(ctx context.Context, cacheDir string) (result, error) {
+	bin, err := tfharness.BinaryFromEnv()
+	if err != nil {
+		return result{}, err
+	}
+	path, v, err := tfharness.FindBinary(ctx, bin, filepath.Join(cacheDir, "terraform"))
+	if err != nil {
+		return result{}, err
+	}
+	return result{detail: string(bin) + " " + v.String() + " at " + path}, nil
+}
