@@ -3,20 +3,28 @@ GO      ?= go
 DSENV   := $(GO) run ./cmd/dsenv
 TESTTIMEOUT ?= 60m
 
-.PHONY: setup up down test test-unit tftest fuzz bench fmt vet lint sweep
+.PHONY: setup up down logs test test-unit tftest fuzz bench fmt vet lint sweep
 
 ## setup: check Docker and Terraform, build the docker provider mirror and the images (cached)
 # (built, not `go run`, so that a failure prints dsenv's one-line error and no "exit status 1")
 setup:
 	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv" setup
 
-## up: bring up a persistent local environment and print its outputs
-up: setup
-	$(DSENV) up
+# run-dsenv builds cmd/dsenv into a temporary directory and runs it: a failure prints
+# dsenv's own one-line error (no `go run` "exit status 1"), and Ctrl-C reaches dsenv.
+run-dsenv = @bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv"
 
-## down: destroy the environment that `make up` created
+## up: bring up the persistent local environment (terraform/env, applied in place) and print its outputs
+up: setup
+	$(run-dsenv) up $(UPFLAGS)
+
+## down: destroy the environment that `make up` created (safe to repeat)
 down:
-	$(DSENV) down
+	$(run-dsenv) down
+
+## logs: last log lines and health of the `make up` environment's containers (LOGSFLAGS="--env ID")
+logs:
+	$(run-dsenv) logs $(LOGSFLAGS)
 
 ## test: everything, against real containers
 test: setup
@@ -35,8 +43,9 @@ lint:
 	$(GO) vet ./...
 	terraform fmt -check -recursive terraform
 
+## sweep: remove environments of dead test processes (SWEEPFLAGS="--ttl 24h", "--env ID", "--dry-run")
 sweep:
-	$(DSENV) sweep
+	$(run-dsenv) sweep $(SWEEPFLAGS)
 
 ## bench: dsenv vs docker compose vs testcontainers-go vs plain docker run (bench/README.md)
 bench: setup
