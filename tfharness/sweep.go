@@ -3,7 +3,9 @@ package tfharness
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -73,6 +75,30 @@ func Sweep(ctx context.Context, o SweepOptions) ([]SweptEnv, error) {
 		return swept, nil
 	}
 	return swept, d.remove(ctx, doomed)
+}
+
+var sweepOnStartOnce sync.Once
+
+// sweepOnStart removes, once per process and in the background, the environments of
+// dead processes on this host: whatever a reaper could not remove (a reboot, a reaper
+// killed too) goes at the next harness start.
+func sweepOnStart(logf func(string, ...any)) {
+	if os.Getenv("DSENV_REAPER") == "0" {
+		return
+	}
+	sweepOnStartOnce.Do(func() {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			swept, err := Sweep(ctx, SweepOptions{})
+			for _, s := range swept {
+				logf("swept %s left by %s (%s)", s.Env, s.Owner, s.Reason)
+			}
+			if err != nil {
+				logf("sweep at start: %v", err)
+			}
+		}()
+	})
 }
 
 // envLabels merges the labels of an environment's objects: the oldest created time and
