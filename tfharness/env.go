@@ -209,7 +209,7 @@ func (e *Env) up(ctx context.Context) error {
 		return fmt.Errorf("reaper: %w", err)
 	}
 	handleSignals()
-	sweepOnStart(e.logf)
+	sweepOnStart()
 
 	start := time.Now()
 	var first bool

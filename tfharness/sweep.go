@@ -82,7 +82,8 @@ var sweepOnStartOnce sync.Once
 // sweepOnStart removes, once per process and in the background, the environments of
 // dead processes on this host: whatever a reaper could not remove (a reboot, a reaper
 // killed too) goes at the next harness start.
-func sweepOnStart(logf func(string, ...any)) {
+// It logs to stderr: a test's t.Logf may be gone by the time it finishes.
+func sweepOnStart() {
 	if os.Getenv("DSENV_REAPER") == "0" {
 		return
 	}
@@ -92,10 +93,10 @@ func sweepOnStart(logf func(string, ...any)) {
 			defer cancel()
 			swept, err := Sweep(ctx, SweepOptions{})
 			for _, s := range swept {
-				logf("swept %s left by %s (%s)", s.Env, s.Owner, s.Reason)
+				fmt.Fprintf(os.Stderr, "dsenv: swept %s left by %s (%s)\n", s.Env, s.Owner, s.Reason)
 			}
 			if err != nil {
-				logf("sweep at start: %v", err)
+				fmt.Fprintf(os.Stderr, "dsenv: sweep at start: %v\n", err)
 			}
 		}()
 	})
