@@ -40,8 +40,12 @@ func TestMain(m *testing.M) {
 	}
 	bins = binaries{datastorage: filepath.Join(dir, "datastorage"), dsmigrate: filepath.Join(dir, "dsmigrate")}
 	for pkg, out := range map[string]string{"../../cmd/datastorage": bins.datastorage, "../../cmd/dsmigrate": bins.dsmigrate} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		args, cgo := []string{"build", "-o", out, pkg}, "CGO_ENABLED=0"
+		if os.Getenv("DSENV_TEST_RACE") != "" { // build the binaries with the race detector
+			args, cgo = []string{"build", "-race", "-o", out, pkg}, "CGO_ENABLED=1"
+		}
+		cmd := exec.Command("go", args...)
+		cmd.Env = append(os.Environ(), cgo)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
 			os.RemoveAll(dir)
