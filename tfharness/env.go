@@ -216,10 +216,13 @@ func (e *Env) up(ctx context.Context) error {
 	if e.tmpl, first, err = e.proc.template(ctx, e.cfg); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	// The first environment pays for the shared init; the others for waiting on it.
-	e.Timings.Init = time.Since(start)
-	if first {
+	// The first environment pays for the shared init; one that started while it ran, for
+	// the wait; later ones nothing.
+	switch {
+	case first:
 		e.Timings.Init = e.tmpl.initTime
+	case start.Before(e.tmpl.ready):
+		e.Timings.Init = e.tmpl.ready.Sub(start)
 	}
 	start = time.Now()
 

@@ -176,6 +176,7 @@ type template struct {
 	execPath string
 	version  *version.Version
 	initTime time.Duration
+	ready    time.Time // when init finished
 }
 
 // terraformEnv is the environment of every Terraform process: the caller's, so that PATH,
@@ -267,6 +268,7 @@ func (p *process) template(ctx context.Context, cfg *config) (t *template, first
 	if t.lock, err = os.ReadFile(filepath.Join(wd, ".terraform.lock.hcl")); err != nil {
 		return nil, false, fmt.Errorf("%s init wrote no lock file: %w", cfg.binary, err)
 	}
+	t.ready = time.Now()
 	p.templates[key] = t
 	return t, true, nil
 }
