@@ -27,7 +27,7 @@ locals {
       write_timeout    = "30s"
       shutdown_timeout = "10s"
       max_batch_size   = var.max_batch_size
-      max_body_size    = "10MB"
+      max_body_size    = 10485760 # bytes: an integer suits the real DS and ours
       signer_cert_dir  = var.signer_cert_dir
     }
     database = merge(var.database_settings, {
@@ -61,8 +61,8 @@ locals {
     tokens = var.api_tokens
   })
 
-  # Secrets: owned by the DS user and readable by it alone, or world-readable when the
-  # image's user is unknown. The config holds no secret.
+  # Secrets: read-only (0444, root-owned) by default; 0400 owned by file_owner when set (see
+  # its description for why that is not the default). The config holds no secret.
   secret_files = {
     (local.files.db_secrets)    = local.db_secrets_yaml
     (local.files.redis_secrets) = local.redis_secrets_yaml
