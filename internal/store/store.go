@@ -107,7 +107,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // integrity violation): retrying the same events cannot succeed.
 func IsDataError(err error) bool {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
+	if !errors.As(err, &pe) || len(pe.Code) < 2 {
 		return false
 	}
 	class := pe.Code[:2]
