@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,4 +178,46 @@ func BenchmarkAPIBatch(b *testing.B) {
 			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// An outage is not the events' fault: however many replays fail while PostgreSQL is unreachable,
+// nothing is dead-lettered, and everything is stored once it returns.
+func TestDeadLetterWorkerOutageNeverDeadLetters(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: s.rd.Addr(), Password: s.rd.Password})
+	t.Cleanup(func() { _ = rdb.Close() })
+	q := dlq.New(rdb, 1000, "outage-consumer")
+	require.NoError(t, q.EnsureGroup(ctx))
+	st := store.New(s.pool)
+	events := decodeBatch(t, gatewayBatch("rr-outage", 5))
+	require.NoError(t, q.Enqueue(ctx, events, fmt.Errorf("test")))
+
+	s.pg.Do(t, "pause")
+	var logs syncBuffer
+	w := &dlq.Worker{Queue: q, Writer: st, RetryInterval: 50 * time.Millisecond, MaxRetries: 1,
+		WriteTimeout: 200 * time.Millisecond, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(wctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	require.Eventually(t, func() bool {
+		return strings.Count(logs.String(), "dead-letter replay failed") >= 3
+	}, 20*time.Second, 50*time.Millisecond, "the worker fails several times against the paused PostgreSQL")
+	s.pg.Do(t, "unpause")
+
+	require.Eventually(t, func() bool {
+		total, _ := countRows(t, s.pool, "rr-outage")
+		return total == 5
+	}, 30*time.Second, 100*time.Millisecond)
+	dead, err := rdb.XLen(ctx, dlq.DeadLetter).Result()
+	require.NoError(t, err)
+	assert.Zero(t, dead)
 }
