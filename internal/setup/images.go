@@ -100,6 +100,34 @@ func (img image) buildGo(ctx context.Context, o Options) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("go not found on PATH: %s is built from source; install Go >= 1.26", img.Ref)
 	}
+	goEnv := append(os.Environ(), "CGO_ENABLED=0")
+	flags := []string{"-trimpath", "-buildvcs=false"}
+
+	// The main package's build ID hashes every input of the binary (sources of all its
+	// dependencies, Go version, flags) and costs a cached compile, not a link: an image
+	// that is up to date is found without building anything.
+	list := exec.CommandContext(ctx, goBin, append(append([]string{"list"}, flags...), "-export", "-f", "{{.BuildID}}", img.pkg)...)
+	list.Dir, list.Env = o.RepoDir, goEnv
+	buildID, err := list.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		return result{}, fmt.Errorf("go list %s: %v: %s", img.pkg, err, strings.ReplaceAll(tail(stderr, 8), "\n", " | "))
+	}
+	rc := newRecipe("go")
+	rc.addString("buildid", strings.TrimSpace(string(buildID)))
+	rc.addString("flags", strings.Join(flags, " ")+" CGO_ENABLED=0")
+	if err := rc.addDir(img.dir); err != nil { // the Dockerfile and anything beside it
+		return result{}, err
+	}
+	want := rc.sum()
+	ok, oldID, err := img.current(ctx, want)
+	if err != nil || ok {
+		return result{detail: img.Ref + " up to date"}, err
+	}
+
 	bctx, err := os.MkdirTemp("", "dsenv-"+img.bin+"-")
 	if err != nil {
 		return result{}, err
@@ -109,20 +137,10 @@ func (img image) buildGo(ctx context.Context, o Options) (result, error) {
 	if err := copyDir(img.dir, bctx); err != nil {
 		return result{}, err
 	}
-	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-buildvcs=false", "-o", filepath.Join(bctx, img.bin), img.pkg)
-	cmd.Dir = o.RepoDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	build := exec.CommandContext(ctx, goBin, append(append([]string{"build"}, flags...), "-o", filepath.Join(bctx, img.bin), img.pkg)...)
+	build.Dir, build.Env = o.RepoDir, goEnv
+	if out, err := build.CombinedOutput(); err != nil {
 		return result{}, fmt.Errorf("go build %s: %v: %s", img.pkg, err, strings.ReplaceAll(tail(string(out), 8), "\n", " | "))
-	}
-	rc := newRecipe("go")
-	if err := rc.addDir(bctx); err != nil { // the Dockerfile, its extra files and the binary
-		return result{}, err
-	}
-	want := rc.sum()
-	ok, oldID, err := img.current(ctx, want)
-	if err != nil || ok {
-		return result{detail: img.Ref + " up to date"}, err
 	}
 	if err := dockerBuild(ctx, img.Ref, want, filepath.Join(img.dir, "Dockerfile"), bctx); err != nil {
 		return result{}, err
