@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -86,6 +87,15 @@ func TestBatchOf100GatewayEventsIsAtomicAndReadBack(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(r.body, &created))
 	require.Len(t, created.EventIDs, 100)
+
+	// The metrics port serves Prometheus text with the write counted.
+	resp, err := http.Get(d.metrics + "/metrics")
+	require.NoError(t, err)
+	metricsText, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.NoError(t, err)
+	assert.Contains(t, string(metricsText), "datastorage_audit_events_written_total 100")
+	assert.Contains(t, string(metricsText), "go_goroutines")
 
 	page := d.query(t, "correlation_id="+corr+"&limit=1000")
 	require.Len(t, page.Data, 100)
