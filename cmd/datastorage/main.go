@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -74,6 +75,10 @@ func run(args []string, getenv func(string) string, stdout, logOut io.Writer) in
 		return 0
 	}
 	if err := service.Run(ctx, cfg, log); err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			log.Info("stopped during startup", "reason", err.Error())
+			return 0 // SIGTERM while still connecting is a stop, not a startup failure
+		}
 		log.Error(err.Error())
 		return 1
 	}
