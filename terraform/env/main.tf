@@ -36,8 +36,11 @@ module "postgres" {
   durable      = var.postgres_durable
   labels       = local.labels
   # The apply does not stop to poll the health status (the provider polls once a second):
-  # the migration job waits for PostgreSQL to answer SELECT 1 itself, every 250 ms.
-  wait = false
+  # the migration job waits for PostgreSQL to answer SELECT 1 itself, every 250 ms. Nothing
+  # waits on the healthcheck, so it runs once a second: each run is a `docker exec`, whose CPU
+  # adds up when several environments run at once.
+  wait                 = false
+  healthcheck_interval = "1s"
 }
 
 module "redis" {
@@ -53,7 +56,8 @@ module "redis" {
   durable      = local.redis_durable
   labels       = local.labels
   # Not polled either: the DS preflight (or the DS itself) PINGs Redis with its connect retries.
-  wait = false
+  wait                 = false
+  healthcheck_interval = "1s"
 }
 
 module "migrate" {
@@ -105,7 +109,9 @@ module "datastorage" {
   file_owner         = var.datastorage_file_owner
   preflight_command  = var.datastorage_preflight ? ["/datastorage", "preflight"] : []
   stop_grace_seconds = var.datastorage_stop_grace_seconds
-  labels             = local.labels
+  # The apply waits for this one; the provider looks once a second, so 250 ms is enough.
+  healthcheck_interval = "250ms"
+  labels               = local.labels
 
   # Starts after the migrations exited 0 and Redis answers; replaced when they are.
   triggers = {
