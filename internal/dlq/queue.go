@@ -162,10 +162,15 @@ type entry struct {
 }
 
 // read returns entries for this consumer: its own pending ones first ("0"), then entries idle
-// for claimIdle in other consumers, then new ones (">"), waiting up to block (block < 0: no wait).
+// for claimIdle in other consumers (claimIdle < 0: skip), then new ones (">"), waiting up to block
+// (block < 0: no wait).
 func (q *Queue) read(ctx context.Context, count int64, block, claimIdle time.Duration) ([]entry, error) {
 	msgs, err := q.readGroup(ctx, "0", count, -1)
 	if err != nil || len(msgs) > 0 {
+		return decode(msgs), err
+	}
+	if claimIdle < 0 {
+		msgs, err = q.readGroup(ctx, ">", count, block)
 		return decode(msgs), err
 	}
 	claimed, _, err := q.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{

@@ -44,8 +44,15 @@ func (w *Worker) Run(ctx context.Context) {
 	maxBackoff := min(8*interval, 30*time.Second)
 	backoff := interval
 	block := min(interval, time.Second)
+	var lastClaim time.Time
 	for ctx.Err() == nil {
-		res, err := w.pass(ctx, block, claimIdle)
+		// Claiming other consumers' idle entries is a write in Redis (it dirties the dataset and
+		// so triggers RDB saves): do it every claimIdle/2, not on every poll.
+		idle := time.Duration(-1)
+		if time.Since(lastClaim) >= claimIdle/2 {
+			idle, lastClaim = claimIdle, time.Now()
+		}
+		res, err := w.pass(ctx, block, idle)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
