@@ -75,10 +75,19 @@ func startReaper(p *process) error {
 	return nil
 }
 
+var keptEnvs int // environments kept with DSENV_KEEP in this process
+
+func reaperKeeps() int {
+	reaperMu.Lock()
+	defer reaperMu.Unlock()
+	return keptEnvs
+}
+
 // reaperKeep tells the reaper to leave env alone (DSENV_KEEP).
 func reaperKeep(env string) {
 	reaperMu.Lock()
 	defer reaperMu.Unlock()
+	keptEnvs++
 	if reaperPipe != nil {
 		fmt.Fprintf(reaperPipe, "keep %s\n", env)
 	}

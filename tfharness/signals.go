@@ -72,7 +72,11 @@ func handleSignals() {
 				fmt.Fprintln(os.Stderr, "dsenv: second signal: exiting now; the reaper removes what is left")
 				os.Exit(1)
 			}()
-			teardownAll(sig)
+			if teardownAll(sig) {
+				if p, err := sharedProcess(); err == nil {
+					_ = os.RemoveAll(p.base)
+				}
+			}
 			close(signalTeardownDone)
 			signal.Reset(os.Interrupt, syscall.SIGTERM)
 			if s, ok := sig.(syscall.Signal); ok {
@@ -84,7 +88,9 @@ func handleSignals() {
 	})
 }
 
-func teardownAll(sig os.Signal) {
+// teardownAll removes every live environment; it reports whether none is kept, i.e.
+// whether the work directory may go too.
+func teardownAll(sig os.Signal) bool {
 	liveMu.Lock()
 	envs := make([]*Env, 0, len(live))
 	for e := range live {
@@ -109,6 +115,7 @@ func teardownAll(sig os.Signal) {
 		}()
 	}
 	wg.Wait()
+	return reaperKeeps() == 0
 }
 
 // abort cancels an apply in flight; what it created is removed by the next Down.

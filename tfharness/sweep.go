@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -74,7 +75,31 @@ func Sweep(ctx context.Context, o SweepOptions) ([]SweptEnv, error) {
 	if o.DryRun || len(doomed) == 0 {
 		return swept, nil
 	}
-	return swept, d.remove(ctx, doomed)
+	err = d.remove(ctx, doomed)
+	for _, s := range swept {
+		removeWorkspace(s.Owner, s.Env)
+	}
+	return swept, err
+}
+
+// removeWorkspace deletes the workspace a dead (or kept) environment left in its owner's
+// work directory on this host, and that directory once no environment is left in it and
+// its process is gone.
+func removeWorkspace(owner, env string) {
+	o, err := ParseOwner(owner)
+	if err != nil || o.Manual() || o.Host != Hostname() || !validPrefix.MatchString(env) {
+		return
+	}
+	bases, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("dsenv-%d-*", o.PID)))
+	for _, base := range bases {
+		_ = os.RemoveAll(filepath.Join(base, env))
+		if processAlive(o.PID, time.Time{}) {
+			continue
+		}
+		if left, _ := filepath.Glob(filepath.Join(base, "*", dataDirName)); len(left) == 0 {
+			_ = os.RemoveAll(base)
+		}
+	}
 }
 
 var sweepOnStartOnce sync.Once

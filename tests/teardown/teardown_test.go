@@ -67,8 +67,13 @@ func startChild(t *testing.T, mode string, env ...string) *child {
 		if t.Failed() {
 			t.Logf("child output:\n%s", out.String())
 		}
-		// Whatever happened, leave nothing of the child behind.
+		// Whatever happened, leave nothing of the child behind: no objects, and no work
+		// directory (children without a reaper cannot remove theirs).
 		_, _ = tfharness.Sweep(context.Background(), tfharness.SweepOptions{})
+		dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("dsenv-%d-*", cmd.Process.Pid)))
+		for _, d := range dirs {
+			_ = os.RemoveAll(d)
+		}
 	})
 	return c
 }
