@@ -148,6 +148,17 @@ func TestBatchOf100GatewayEventsIsAtomicAndReadBack(t *testing.T) {
 	byType := d.query(t, "correlation_id="+corr+"&event_type=gateway.crd.failed")
 	assert.Len(t, byType.Data, 25)
 
+	// event_data already in jsonb's output form comes back byte for byte as sent. (The original
+	// event_data moves to an unknown top-level key, which DS ignores.)
+	canonical := `{"a": 1, "ns": "prod", "labels": {"app": "api", "team": "sre"}, "fingerprint": "sha256:abc", ` +
+		`"signal_name": "HighMemoryUsage", "occurrence_count": 3}`
+	corrC := corr + "-canonical"
+	one := strings.Replace(gatewayEvent(corrC, 0, time.Now()), `"event_data":{`, `"event_data":`+canonical+`,"ignored":{`, 1)
+	r = d.post(t, "/api/v1/audit/events", []byte(one))
+	require.Equal(t, http.StatusCreated, r.status, string(r.body))
+	got := d.request(t, http.MethodGet, "/api/v1/audit/events?correlation_id="+corrC, d.token, nil)
+	assert.Contains(t, string(got.body), `"event_data":`+canonical+`}`)
+
 	// One bad element: nothing is written and the error names its index.
 	corr2 := corr + "-bad"
 	var events []json.RawMessage
