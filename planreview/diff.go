@@ -363,3 +363,117 @@ func headerVerb(c Change) string {
 	}
 	return s
 }
+
+// outputLines renders the changed root outputs as lines for the ```diff block. A multi-line
+// string (a rendered config file) is shown as a line diff with one line of context, so that
+// a one-line change in it is a one-line change in the review.
+func outputLines(s Summary) []string {
+	if len(s.Outputs) == 0 {
+		return nil
+	}
+	var lines []string
+	for _, name := range s.Outputs {
+		ch := s.outputChanges[name]
+		if ch == nil {
+			continue
+		}
+		before := mask(ch.Before, ch.BeforeSensitive)
+		after := mask(unknown(ch.After, ch.AfterUnknown), ch.AfterSensitive)
+		switch {
+		case ch.Actions.Delete():
+			lines = append(lines, "# output."+name+" will be removed", "- "+name+" = "+format(before))
+		case ch.Before == nil && !ch.Actions.Update():
+			lines = append(lines, "# output."+name+" will be added", "+ "+name+" = "+format(after))
+		default:
+			lines = append(lines, "# output."+name+" will change")
+			b, bok := before.(string)
+			a, aok := after.(string)
+			if bok && aok && (strings.Contains(b, "\n") || strings.Contains(a, "\n")) {
+				lines = append(lines, textDiff(b, a)...)
+			} else {
+				lines = append(lines, "- "+name+" = "+format(before), "+ "+name+" = "+format(after))
+			}
+		}
+		lines = append(lines, "")
+	}
+	if len(lines) > 0 {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// textDiff is a line diff of two texts: "- " and "+ " lines, "  " for one line of context
+// around each change, "  …" where unchanged lines are left out.
+func textDiff(a, b string) []string {
+	al := strings.Split(strings.TrimSuffix(a, "\n"), "\n")
+	bl := strings.Split(strings.TrimSuffix(b, "\n"), "\n")
+	if len(al)*len(bl) > 1_000_000 {
+		var out []string
+		for _, l := range al {
+			out = append(out, "- "+l)
+		}
+		for _, l := range bl {
+			out = append(out, "+ "+l)
+		}
+		return out
+	}
+	// lcs[i][j]: length of the longest common subsequence of al[i:] and bl[j:].
+	lcs := make([][]int, len(al)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(bl)+1)
+	}
+	for i := len(al) - 1; i >= 0; i-- {
+		for j := len(bl) - 1; j >= 0; j-- {
+			if al[i] == bl[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type op struct {
+		kind byte // ' ', '-', '+'
+		text string
+	}
+	var ops []op
+	i, j := 0, 0
+	for i < len(al) || j < len(bl) {
+		switch {
+		case i < len(al) && j < len(bl) && al[i] == bl[j]:
+			ops = append(ops, op{' ', al[i]})
+			i++
+			j++
+		case i < len(al) && (j == len(bl) || lcs[i+1][j] >= lcs[i][j+1]):
+			ops = append(ops, op{'-', al[i]})
+			i++
+		default:
+			ops = append(ops, op{'+', bl[j]})
+			j++
+		}
+	}
+	// Keep changes and one line of context on either side.
+	keep := make([]bool, len(ops))
+	for k, o := range ops {
+		if o.kind != ' ' {
+			for c := k - 1; c <= k+1; c++ {
+				if c >= 0 && c < len(ops) {
+					keep[c] = true
+				}
+			}
+		}
+	}
+	var out []string
+	skipped := false
+	for k, o := range ops {
+		if !keep[k] {
+			skipped = true
+			continue
+		}
+		if skipped && len(out) > 0 {
+			out = append(out, "  …")
+		}
+		skipped = false
+		out = append(out, string(o.kind)+" "+o.text)
+	}
+	return out
+}

@@ -126,9 +126,12 @@ func RenderSummary(s Summary, o RenderOptions) string {
 	for i, c := range s.Changes {
 		rows[i] = fmt.Sprintf("| %s | `%s` | %s |\n", c.Kind, cell(c.Address), cell(details(c)))
 	}
-	blocks := make([]string, len(s.Changes))
+	blocks := make([]string, len(s.Changes), len(s.Changes)+1)
 	for i, c := range s.Changes {
 		blocks[i] = strings.Join(diffLines(c), "\n") + "\n"
+	}
+	if out := outputLines(s); len(out) > 0 {
+		blocks = append(blocks, strings.Join(out, "\n")+"\n")
 	}
 	fence := fenceFor(blocks)
 
@@ -144,10 +147,13 @@ func RenderSummary(s Summary, o RenderOptions) string {
 			b.WriteString("\n")
 		}
 		if nRows < len(rows) || nBlocks < len(blocks) {
-			b.WriteString(truncNote(nRows, nBlocks, len(rows)))
+			b.WriteString(truncNote(nRows, min(nBlocks, len(rows)), len(rows)))
 		}
 		if len(blocks) > 0 && nBlocks > 0 {
-			fmt.Fprintf(&b, "<details><summary>Full plan (%d resource change(s)", len(blocks))
+			fmt.Fprintf(&b, "<details><summary>Full plan (%d resource change(s)", len(rows))
+			if len(s.Outputs) > 0 {
+				fmt.Fprintf(&b, ", %d output(s)", len(s.Outputs))
+			}
 			if nBlocks < len(blocks) {
 				fmt.Fprintf(&b, ", first %d shown", nBlocks)
 			}
@@ -292,6 +298,9 @@ func RenderText(s Summary) string {
 		for _, c := range s.Changes {
 			b.WriteString("\n" + strings.Join(diffLines(c), "\n") + "\n")
 		}
+	}
+	if out := outputLines(s); len(out) > 0 {
+		b.WriteString("\n" + strings.Join(out, "\n") + "\n")
 	}
 	if len(s.Outputs) > 0 {
 		fmt.Fprintf(&b, "\nOutputs that change: %s\n", strings.Join(s.Outputs, ", "))

@@ -85,7 +85,8 @@ func TestGolden(t *testing.T) {
 			name:        "replace",
 			verdict:     "Plan: 1 to replace.",
 			changes:     true,
-			contains:    []string{"| replace | `docker_container.datastorage` | forced by `env` |", `- env = ["CONFIG_PATH=/etc/datastorage/config.yaml", "LOG_LEVEL=info"]`, `+ env = ["CONFIG_PATH=/etc/datastorage/config.yaml", "LOG_LEVEL=debug"]   # forces replacement`},
+			contains:    []string{"| replace | `docker_container.datastorage` | forced by `env` |", `- env = ["CONFIG_PATH=/etc/datastorage/config.yaml", "LOG_LEVEL=info"]`, `+ env = ["CONFIG_PATH=/etc/datastorage/config.yaml", "LOG_LEVEL=debug"]   # forces replacement`,
+				"# output.config will change\n  logging:\n-   level: info\n+   level: debug\n  database:\n"},
 			notContains: []string{"[!CAUTION]", "docker_volume.pgdata", "docker_container.postgres"},
 		},
 		{
@@ -108,6 +109,7 @@ func TestGolden(t *testing.T) {
 				"- env = (sensitive value)",
 				"+ env = (sensitive value)   # forces replacement",
 				"+ upload = (sensitive value)   # forces replacement",
+				"- redis_url = (sensitive value)\n+ redis_url = (sensitive value)",
 			},
 			notContains: []string{"fixture-old-secret", "fixture-new-secret"},
 		},
@@ -196,6 +198,16 @@ func TestExitCode(t *testing.T) {
 		if got := ExitCode(tc.r, tc.err); got != tc.want {
 			t.Errorf("ExitCode(%+v, %v) = %d, want %d", tc.r, tc.err, got, tc.want)
 		}
+	}
+}
+
+func TestTextDiff(t *testing.T) {
+	a := "a\nb\nc\nd\ne\nf\ng\n"
+	b := "a\nb\nc\nD\ne\nf\ng\nh\n"
+	got := strings.Join(textDiff(a, b), "\n")
+	want := "  c\n- d\n+ D\n  e\n  …\n  g\n+ h"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
 

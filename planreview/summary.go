@@ -57,6 +57,8 @@ type Summary struct {
 	Counts  map[Kind]int
 	// Outputs names the root outputs whose value changes.
 	Outputs []string
+	// outputChanges holds those changes, for the per-output diff.
+	outputChanges map[string]*tfjson.Change
 	Drift   []Drift
 	// Incomplete is true when Terraform deferred some changes to a later plan.
 	Incomplete bool
@@ -130,6 +132,10 @@ func Summarize(p *tfjson.Plan) Summary {
 			continue
 		}
 		s.Outputs = append(s.Outputs, name)
+		if s.outputChanges == nil {
+			s.outputChanges = map[string]*tfjson.Change{}
+		}
+		s.outputChanges[name] = oc
 	}
 	sort.Strings(s.Outputs)
 	return s

@@ -102,6 +102,9 @@ func TestSharedEnvironment(t *testing.T) {
 	if loss := r.Summary.DataLoss(); len(loss) > 0 {
 		t.Errorf("a DS change must not destroy data; the review warns about %v", loss[0].Address)
 	}
+	if !strings.Contains(r.Markdown, "-   level: info\n+   level: debug") {
+		t.Errorf("the markdown review does not show the log level change in datastorage_config:\n%s", r.Markdown)
+	}
 	if !strings.Contains(r.Markdown, "| replace | `"+dsContainer+"` | forced by") {
 		t.Errorf("the markdown review does not show the replacement and its reason:\n%s", r.Markdown)
 	}

@@ -107,3 +107,8 @@ output "volumes" {
     redis    = docker_volume.redis_data.name
   }
 }
+
+output "datastorage_config" {
+  description = "The DS config.yaml as rendered (no secrets). An output so that a plan review shows a settings change as a line diff: the uploaded file itself is masked with the secrets."
+  value       = module.datastorage.config_yaml
+}
