@@ -59,7 +59,7 @@ type Summary struct {
 	Outputs []string
 	// outputChanges holds those changes, for the per-output diff.
 	outputChanges map[string]*tfjson.Change
-	Drift   []Drift
+	Drift         []Drift
 	// Incomplete is true when Terraform deferred some changes to a later plan.
 	Incomplete bool
 }
