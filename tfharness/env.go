@@ -395,6 +395,9 @@ func (e *Env) keep() {
 	e.kept = true
 	untrack(e)
 	reaperKeep(e.ID)
+	if err := markKept(e.ID, fmt.Sprintf("kept %s by %s (%s)", time.Now().Format(time.RFC3339), e.Owner, e.cfg.testName)); err != nil {
+		e.logf("env %s: cannot record it as kept (a sweep may remove it): %v", e.ID, err)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "env %s: kept (DSENV_KEEP=%s); it stays until you remove it:\n", e.ID, e.cfg.keep)
 	if e.DataStorage.URL != "" {

@@ -2,12 +2,15 @@ package tfharness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/dsenv/dsenv/internal/cache"
 )
 
 // SweepOptions selects what Sweep removes.
@@ -59,7 +62,7 @@ func Sweep(ctx context.Context, o SweepOptions) ([]SweptEnv, error) {
 	var swept []SweptEnv
 	var doomed []object
 	for env, members := range groups {
-		remove, reason := sweepDecision(envLabels(members), o, Hostname(), now, processAlive)
+		remove, reason := sweepDecision(envLabels(members), isKept(env), o, Hostname(), now, processAlive)
 		if !remove {
 			continue
 		}
@@ -78,6 +81,7 @@ func Sweep(ctx context.Context, o SweepOptions) ([]SweptEnv, error) {
 	err = d.remove(ctx, doomed)
 	for _, s := range swept {
 		removeWorkspace(s.Owner, s.Env)
+		unmarkKept(s.Env)
 	}
 	return swept, err
 }
@@ -150,9 +154,10 @@ func envLabels(objs []object) map[string]string {
 	return l
 }
 
-// sweepDecision decides about one environment from its labels. alive reports whether
-// a pid on this host is the live process that created the environment.
-func sweepDecision(labels map[string]string, o SweepOptions, host string, now time.Time,
+// sweepDecision decides about one environment from its labels and whether it was kept
+// with DSENV_KEEP. alive reports whether a pid on this host is the live process that
+// created the environment.
+func sweepDecision(labels map[string]string, kept bool, o SweepOptions, host string, now time.Time,
 	alive func(pid int, created time.Time) bool) (bool, string) {
 	env := labels[LabelEnv]
 	if o.Env != "" {
@@ -163,14 +168,9 @@ func sweepDecision(labels map[string]string, o SweepOptions, host string, now ti
 	}
 	created, createdErr := ParseCreated(labels[LabelCreated])
 	owner, ownerErr := ParseOwner(labels[LabelOwner])
-	if ownerErr == nil && !owner.Manual() && owner.Host == host {
-		if alive(owner.PID, created) {
-			return false, fmt.Sprintf("owner %s is alive", owner)
-		}
-		if labels[LabelPersistent] == "true" && !o.All {
-			return false, "persistent"
-		}
-		return true, fmt.Sprintf("owner %s is gone", owner)
+	ownerHere := ownerErr == nil && !owner.Manual() && owner.Host == host
+	if ownerHere && alive(owner.PID, created) {
+		return false, fmt.Sprintf("owner %s is alive", owner)
 	}
 	if labels[LabelPersistent] == "true" && !o.All {
 		return false, "persistent"
@@ -178,14 +178,61 @@ func sweepDecision(labels map[string]string, o SweepOptions, host string, now ti
 	if o.All {
 		return true, "--all"
 	}
+	var expired string
 	if o.TTL > 0 {
 		if createdErr != nil {
-			return true, "no valid " + LabelCreated + " label"
+			expired = "no valid " + LabelCreated + " label"
+		} else if age := now.Sub(created); age > o.TTL {
+			expired = fmt.Sprintf("created %s ago (ttl %s)", age.Round(time.Second), o.TTL)
 		}
-		if age := now.Sub(created); age > o.TTL {
-			return true, fmt.Sprintf("created %s ago (ttl %s)", age.Round(time.Second), o.TTL)
-		}
+	}
+	switch {
+	case kept && expired != "":
+		return true, "kept, but " + expired
+	case kept:
+		return false, "kept with DSENV_KEEP (remove it with --env " + env + ")"
+	case ownerHere:
+		return true, fmt.Sprintf("owner %s is gone", owner)
+	case expired != "":
+		return true, expired
+	case o.TTL > 0:
 		return false, "younger than ttl"
 	}
 	return false, "owner not checkable here; use --ttl"
+}
+
+// keptDir holds one marker file per environment kept with DSENV_KEEP, so that sweeps
+// (and the start-up sweep of the next test run) leave it alone after its owner exited.
+func keptDir() string {
+	dir, err := cache.Dir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "kept")
+}
+
+func markKept(env, note string) error {
+	dir := keptDir()
+	if dir == "" {
+		return errors.New("no cache directory")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, env), []byte(note+"\n"), 0o644)
+}
+
+func isKept(env string) bool {
+	dir := keptDir()
+	if dir == "" || !validPrefix.MatchString(env) {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, env))
+	return err == nil
+}
+
+func unmarkKept(env string) {
+	if dir := keptDir(); dir != "" && validPrefix.MatchString(env) {
+		_ = os.Remove(filepath.Join(dir, env))
+	}
 }

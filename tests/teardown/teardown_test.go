@@ -233,8 +233,18 @@ func TestFailingTestIsKeptWithDSENV_KEEP(t *testing.T) {
 			t.Errorf("keep message lacks %q", want)
 		}
 	}
-	// The child's reaper has seen its parent go; it must have spared the kept environment.
+	// The child's reaper has seen its parent go; it must have spared the kept environment,
+	// and so must a sweep, although the owner is gone.
 	time.Sleep(2 * time.Second)
+	if swept, err := tfharness.Sweep(ctx, tfharness.SweepOptions{}); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, s := range swept {
+			if s.Env == id {
+				t.Errorf("a plain sweep removed the kept environment %s (%s)", id, s.Reason)
+			}
+		}
+	}
 	running := labelled.Running(t, ctx, tfharness.LabelEnv+"="+id)
 	if len(running) < 3 {
 		t.Fatalf("kept environment %s: running %v", id, running)
