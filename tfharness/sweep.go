@@ -75,6 +75,15 @@ func Sweep(ctx context.Context, o SweepOptions) ([]SweptEnv, error) {
 		doomed = append(doomed, members...)
 	}
 	sort.Slice(swept, func(i, j int) bool { return swept[i].Env < swept[j].Env })
+	if !o.DryRun && o.Env == "" {
+		// Forget kept environments someone removed by hand.
+		markers, _ := os.ReadDir(keptDir())
+		for _, m := range markers {
+			if _, ok := groups[m.Name()]; !ok {
+				unmarkKept(m.Name())
+			}
+		}
+	}
 	if o.DryRun || len(doomed) == 0 {
 		return swept, nil
 	}
