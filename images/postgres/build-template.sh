@@ -10,10 +10,11 @@ chown postgres:postgres /var/run/postgresql "$PGDATA"
 chmod 3777 /var/run/postgresql
 chmod 700 "$PGDATA"
 
+# 1 MB WAL segments: the template carries one segment, copied at every first start.
 install -d -o postgres -g postgres -m 700 "$template"
 setpriv --reuid=postgres --regid=postgres --init-groups \
 	initdb --pgdata="$template" --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
-	--auth-local=trust --auth-host=scram-sha-256 --no-instructions >/dev/null
+	--auth-local=trust --auth-host=scram-sha-256 --wal-segsize=1 --no-instructions >/dev/null
 
 # Trust on the local socket (what init scripts and pg_isready use), a password over TCP.
 # docker-entrypoint.sh rewrites the host line when POSTGRES_HOST_AUTH_METHOD is set.
@@ -24,3 +25,15 @@ host    all       all   all      scram-sha-256
 HBA
 printf "\nlisten_addresses = '*'\n" >>"$template/postgresql.conf"
 chown postgres:postgres "$template/pg_hba.conf"
+
+# A spare database that the first start renames to $POSTGRES_DB: a rename is a catalog
+# update, where CREATE DATABASE would copy template1 and write it all to the WAL.
+printf 'CREATE DATABASE dsenv_initial_db;\n\n' |
+	setpriv --reuid=postgres --regid=postgres --init-groups \
+		postgres --single -j -D "$template" -c log_min_messages=error postgres >/dev/null
+
+# After that clean shutdown only the segment with the checkpoint is needed; the others are
+# recycled spares that every first start would copy for nothing.
+redo=$(pg_controldata "$template" | awk -F': *' '/REDO WAL file/ {print $2}')
+[ -n "$redo" ] && [ -f "$template/pg_wal/$redo" ]
+find "$template/pg_wal" -maxdepth 1 -type f -name '0*' ! -name "$redo" -delete

@@ -63,29 +63,32 @@ verify_minimum_env() {
 sql_ident() { printf '"%s"' "${1//\"/\"\"}"; }
 sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
 
+# The spare database in the template (see build-template.sh).
+initial_db=dsenv_initial_db
+
+# init_pgdata fills the empty $PGDATA: a copy of the template, or a real initdb when
+# POSTGRES_INITDB_ARGS asks for something the template does not have. It sets from_template.
 init_pgdata() {
 	if [ -z "$POSTGRES_INITDB_ARGS" ] && [ -s "$template/PG_VERSION" ]; then
 		cp -a "$template/." "$PGDATA/"
+		from_template=1
 		return
 	fi
-	# Custom initdb arguments: initialise for real, like the official image.
-	local pwfile
-	pwfile=$(mktemp)
-	printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+	from_template=
 	# shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is a list of words by contract
-	initdb --pgdata="$PGDATA" --username=postgres --pwfile="$pwfile" --encoding=UTF8 \
-		--locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 --no-instructions \
+	initdb --pgdata="$PGDATA" --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
+		--auth-local=trust --auth-host=scram-sha-256 --no-instructions \
 		$POSTGRES_INITDB_ARGS >/dev/null
-	rm -f "$pwfile"
 	cp "$template/pg_hba.conf" "$PGDATA/pg_hba.conf"
 	printf "\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
 }
 
 # configure_roles sets the superuser, its password and the database in single-user mode
 # (no socket, no port: nobody can connect before this is done). The SQL goes through
-# stdin, so the password never appears in a process's arguments.
+# stdin, so the password never appears in a process's arguments. With -j a statement
+# ends at a semicolon followed by an empty line.
 configure_roles() {
-	local sql user db out
+	local sql user db out errors
 	user=$(sql_ident "$POSTGRES_USER")
 	db=$(sql_ident "$POSTGRES_DB")
 	if [ "$POSTGRES_USER" = postgres ]; then
@@ -96,17 +99,26 @@ configure_roles() {
 	if [ -n "$POSTGRES_PASSWORD" ]; then
 		sql+=" PASSWORD $(sql_literal "$POSTGRES_PASSWORD")"
 	fi
-	# -j: a statement ends at a semicolon followed by an empty line.
 	sql+=$';\n\n'
-	if [ "$POSTGRES_DB" != postgres ]; then
+	if [ -n "$from_template" ]; then
+		if [ "$POSTGRES_DB" = postgres ]; then
+			sql+="DROP DATABASE $initial_db;"$'\n\n'
+		else
+			if [ "$POSTGRES_DB" != "$initial_db" ]; then
+				sql+="ALTER DATABASE $initial_db RENAME TO $db;"$'\n\n'
+			fi
+			sql+="ALTER DATABASE $db OWNER TO $user;"$'\n\n'
+		fi
+	elif [ "$POSTGRES_DB" != postgres ]; then
 		sql+="CREATE DATABASE $db OWNER $user;"$'\n\n'
 	fi
 	if ! out=$(printf '%s' "$sql" | postgres --single -j -D "$PGDATA" \
 		-c log_min_messages=error postgres 2>&1 >/dev/null); then
 		die "setting up role $POSTGRES_USER and database $POSTGRES_DB failed: $out"
 	fi
-	if grep -qE '(ERROR|FATAL|PANIC): ' <<<"$out"; then
-		die "setting up role $POSTGRES_USER and database $POSTGRES_DB failed: $(grep -E '(ERROR|FATAL|PANIC): ' <<<"$out" | head -n 3)"
+	# Single-user mode goes on after a failed statement; its log says so.
+	if errors=$(grep -E '(ERROR|FATAL|PANIC): ' <<<"$out"); then
+		die "setting up role $POSTGRES_USER and database $POSTGRES_DB failed: $(head -n 3 <<<"$errors")"
 	fi
 }
 
