@@ -168,9 +168,18 @@ func (c *Container) Do(t testing.TB, verb string) {
 	if verb == "stop" {
 		args = append(args, "-t", "5")
 	}
-	if _, err := docker(ctx, nil, append(args, c.ID)...); err != nil {
-		t.Fatalf("docker %s %s: %v", verb, c.Name, err)
+	// The cgroup freezer can fail transiently ("unable to freeze") on a busy machine: retry.
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if _, err = docker(ctx, nil, append(args, c.ID)...); err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "freeze") && !strings.Contains(err.Error(), "thaw") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
+	t.Fatalf("docker %s %s: %v", verb, c.Name, err)
 }
 
 // Postgres is a running dsenv/postgres container.
