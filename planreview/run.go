@@ -33,7 +33,8 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// PlanFile, when set, keeps the saved plan there; otherwise it goes to a temporary file.
 	PlanFile string
-	// JSONFile, when set, receives the `terraform show -json` document of the plan.
+	// JSONFile, when set, receives the `terraform show -json` document of the plan, mode 0600:
+	// like the saved plan itself, it holds variable values (credentials too) in clear.
 	JSONFile string
 	// Render shapes the markdown.
 	Render RenderOptions

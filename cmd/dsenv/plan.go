@@ -45,7 +45,7 @@ func runPlan(ctx context.Context, args []string) error {
 		markdown     = fs.Bool("markdown", false, "print markdown for a pull-request comment instead of text")
 		detailed     = fs.Bool("detailed-exitcode", false, "exit 0 for no changes, 2 for changes, 1 for an error")
 		out          = fs.String("out", "", "write the review to this file instead of stdout")
-		jsonOut      = fs.String("json", "", "also write the plan as terraform show -json to this file")
+		jsonOut      = fs.String("json", "", "also write the plan as terraform show -json to this file (mode 0600: it holds variable values, credentials included, in clear)")
 		title        = fs.String("title", "", "title of the markdown review (default: DIR)")
 		noInit       = fs.Bool("no-init", false, "skip terraform init (DIR is initialised already)")
 		verbose      = fs.Bool("v", false, "show terraform's own output on stderr")
