@@ -67,7 +67,8 @@ func PlanOutput(stdout, stderr io.Writer) PlanOption {
 	return func(c *planConfig) { c.opts.Stdout, c.opts.Stderr = stdout, stderr }
 }
 
-// PlanJSONFile also writes the `terraform show -json` document of the plan to path.
+// PlanJSONFile also writes the `terraform show -json` document of the plan to path (mode
+// 0600: like the saved plan, it holds variable values, credentials included, in clear).
 func PlanJSONFile(path string) PlanOption {
 	return func(c *planConfig) { c.opts.JSONFile = path }
 }
