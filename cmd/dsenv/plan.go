@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -34,84 +33,105 @@ Credentials come from -var-file files or TF_VAR_* in the environment, never from
 flags:
 `
 
-func runPlan(ctx context.Context, args []string) error {
+// planArgs are the parsed flags of `dsenv plan`.
+type planArgs struct {
+	dir       string
+	varFiles  []string
+	markdown  bool
+	detailed  bool
+	out       string
+	jsonOut   string
+	title     string
+	noInit    bool
+	verbose   bool
+	pluginDir string
+}
+
+// parsePlanArgs parses flags placed before or after DIR. It returns flag.ErrHelp for -h.
+func parsePlanArgs(args []string) (planArgs, error) {
+	var a planArgs
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), planUsage)
 		fs.PrintDefaults()
 	}
-	var (
-		varFiles     stringList
-		markdown     = fs.Bool("markdown", false, "print markdown for a pull-request comment instead of text")
-		detailed     = fs.Bool("detailed-exitcode", false, "exit 0 for no changes, 2 for changes, 1 for an error")
-		out          = fs.String("out", "", "write the review to this file instead of stdout")
-		jsonOut      = fs.String("json", "", "also write the plan as terraform show -json to this file (mode 0600: it holds variable values, credentials included, in clear)")
-		title        = fs.String("title", "", "title of the markdown review (default: DIR)")
-		noInit       = fs.Bool("no-init", false, "skip terraform init (DIR is initialised already)")
-		verbose      = fs.Bool("v", false, "show terraform's own output on stderr")
-		pluginDir    = fs.String("plugin-dir", "", "provider mirror for terraform init (default: the dsenv cache's)")
-		positionals  []string
-		remainingArg = args
-	)
+	var varFiles stringList
 	fs.Var(&varFiles, "var-file", "a tfvars file (repeatable)")
-	// Flags may come before or after DIR.
-	for {
-		if err := fs.Parse(remainingArg); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return err
+	fs.BoolVar(&a.markdown, "markdown", false, "print markdown for a pull-request comment instead of text")
+	fs.BoolVar(&a.detailed, "detailed-exitcode", false, "exit 0 for no changes, 2 for changes, 1 for an error")
+	fs.StringVar(&a.out, "out", "", "write the review to this file instead of stdout")
+	fs.StringVar(&a.jsonOut, "json", "", "also write the plan as terraform show -json to this file (mode 0600: it holds variable values, credentials included, in clear)")
+	fs.StringVar(&a.title, "title", "", "title of the markdown review (default: DIR)")
+	fs.BoolVar(&a.noInit, "no-init", false, "skip terraform init (DIR is initialised already)")
+	fs.BoolVar(&a.verbose, "v", false, "show terraform's own output on stderr")
+	fs.StringVar(&a.pluginDir, "plugin-dir", "", "provider mirror for terraform init (default: the dsenv cache's)")
+
+	var positionals []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return a, err
 		}
 		if fs.NArg() == 0 {
 			break
 		}
 		positionals = append(positionals, fs.Arg(0))
-		remainingArg = fs.Args()[1:]
+		rest = fs.Args()[1:]
 	}
 	if len(positionals) != 1 {
 		fs.Usage()
-		return fmt.Errorf("want exactly one DIR, got %d", len(positionals))
+		return a, fmt.Errorf("want exactly one DIR, got %d", len(positionals))
 	}
-	dir := positionals[0]
+	a.dir = positionals[0]
+	a.varFiles = varFiles
+	if a.title == "" {
+		a.title = a.dir
+	}
+	return a, nil
+}
 
-	opts := []tfharness.PlanOption{tfharness.PlanTitle(dir)}
-	if *title != "" {
-		opts = append(opts, tfharness.PlanTitle(*title))
+func runPlan(ctx context.Context, args []string) error {
+	a, err := parsePlanArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	for _, f := range varFiles {
+	if err != nil {
+		return err
+	}
+
+	opts := []tfharness.PlanOption{tfharness.PlanTitle(a.title)}
+	for _, f := range a.varFiles {
 		opts = append(opts, tfharness.PlanVarFile(f))
 	}
-	if *noInit {
+	if a.noInit {
 		opts = append(opts, tfharness.PlanSkipInit())
 	}
-	if *pluginDir != "" {
-		opts = append(opts, tfharness.PlanPluginDir(*pluginDir))
+	if a.pluginDir != "" {
+		opts = append(opts, tfharness.PlanPluginDir(a.pluginDir))
 	}
-	if *jsonOut != "" {
-		opts = append(opts, tfharness.PlanJSONFile(*jsonOut))
+	if a.jsonOut != "" {
+		opts = append(opts, tfharness.PlanJSONFile(a.jsonOut))
 	}
-	if *verbose {
+	if a.verbose {
 		opts = append(opts, tfharness.PlanOutput(os.Stderr, os.Stderr))
 	}
 
-	r, err := tfharness.PlanReview(ctx, dir, opts...)
+	r, err := tfharness.PlanReview(ctx, a.dir, opts...)
 	if err != nil {
 		return err
 	}
 	review := r.Text
-	if *markdown {
+	if a.markdown {
 		review = r.Markdown
 	}
-	var w io.Writer = os.Stdout
-	if *out != "" {
-		if err := os.WriteFile(*out, []byte(review), 0o644); err != nil {
+	if a.out != "" {
+		if err := os.WriteFile(a.out, []byte(review), 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintln(os.Stderr, planreview.Verdict(r.Summary))
 	} else {
-		fmt.Fprint(w, review)
+		fmt.Print(review)
 	}
-	if *detailed {
+	if a.detailed {
 		if code := planreview.ExitCode(r, nil); code != 0 {
 			os.Exit(code)
 		}
