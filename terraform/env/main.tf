@@ -111,6 +111,7 @@ module "datastorage" {
   stop_grace_seconds = var.datastorage_stop_grace_seconds
   # The apply waits for this one; the provider looks once a second, so 250 ms is enough.
   healthcheck_interval = "250ms"
+  healthcheck_command  = var.datastorage_healthcheck_command
   labels               = local.labels
 
   # Starts after the migrations exited 0 and Redis answers; replaced when they are.

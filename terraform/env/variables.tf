@@ -384,3 +384,14 @@ variable "datastorage_stop_grace_seconds" {
     error_message = "datastorage_stop_grace_seconds must be a whole number from 0 to 300."
   }
 }
+
+variable "datastorage_healthcheck_command" {
+  description = "Docker healthcheck test of the DS container; the apply waits for it. The default suits dsenv/datastorage (FROM scratch: exec form, its own probe of /readyz); for the real DS image e.g. [\"CMD\", \"curl\", \"-fsS\", \"http://127.0.0.1:8081/readyz\"]."
+  type        = list(string)
+  default     = ["CMD", "/datastorage", "healthcheck"]
+
+  validation {
+    condition     = length(var.datastorage_healthcheck_command) >= 2 && contains(["CMD", "CMD-SHELL"], var.datastorage_healthcheck_command[0])
+    error_message = "datastorage_healthcheck_command must start with \"CMD\" (exec form) or \"CMD-SHELL\", followed by the command."
+  }
+}

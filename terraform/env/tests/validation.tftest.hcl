@@ -345,3 +345,13 @@ run "ds_redis_addr_without_port" {
 
   expect_failures = [var.datastorage_redis_addr]
 }
+
+run "ds_healthcheck_not_exec_form" {
+  command = plan
+
+  variables {
+    datastorage_healthcheck_command = ["curl", "-f", "http://127.0.0.1:8081/readyz"]
+  }
+
+  expect_failures = [var.datastorage_healthcheck_command]
+}
