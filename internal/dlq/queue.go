@@ -115,6 +115,15 @@ func (q *Queue) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Len is the number of entries waiting in the dead-letter stream.
+func (q *Queue) Len(ctx context.Context) (int64, error) {
+	n, err := q.rdb.XLen(ctx, Stream).Result()
+	if err != nil {
+		return 0, fmt.Errorf("length of %s: %w", Stream, err)
+	}
+	return n, nil
+}
+
 // Close closes the client.
 func (q *Queue) Close() error { return q.rdb.Close() }
 

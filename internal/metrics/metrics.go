@@ -2,6 +2,10 @@
 package metrics
 
 import (
+	"context"
+	"math"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -49,6 +53,22 @@ func New() *DS {
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.EventsWritten, m.EventsQueued, m.EventsReplayed, m.EventsDeadLeter, m.WriteFailures)
 	return m
+}
+
+// DLQDepth registers a gauge of the dead-letter stream's length, read at scrape time (NaN when
+// Redis does not answer).
+func (m *DS) DLQDepth(length func(ctx context.Context) (int64, error)) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "datastorage_dlq_depth", Help: "Entries waiting in audit:dlq:events.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		n, err := length(ctx)
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
 }
 
 // Written counts events the API wrote to PostgreSQL.

@@ -44,6 +44,7 @@ func Run(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) error {
 	defer q.Close()
 
 	m := metrics.New()
+	m.DLQDepth(q.Len)
 	checker := health.NewChecker(time.Second,
 		health.Check{Name: "postgresql", Fn: st.Ping},
 		health.Check{Name: "redis", Fn: q.Ping})

@@ -96,6 +96,7 @@ func TestBatchOf100GatewayEventsIsAtomicAndReadBack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(metricsText), "datastorage_audit_events_written_total 100")
 	assert.Contains(t, string(metricsText), "go_goroutines")
+	assert.Contains(t, string(metricsText), "datastorage_dlq_depth 0")
 
 	page := d.query(t, "correlation_id="+corr+"&limit=1000")
 	require.Len(t, page.Data, 100)
