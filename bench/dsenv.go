@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -14,14 +15,36 @@ import (
 // Down (the harness default: by label through the Docker API, state discarded). terraform
 // init runs once per process, in the unrecorded warm-up round; its time is reported apart.
 type dsenvStack struct {
-	repo     string
+	name     string // "dsenv", or an experiment's name (-variants)
+	modules  string // a terraform/ tree to apply instead of the embedded one
+	vars     map[string]any
 	log      *slog.Logger
 	teardown tfharness.Teardown
 	initTime time.Duration // the first environment's init, once per process
 }
 
-func (*dsenvStack) Name() string  { return "dsenv" }
-func (*dsenvStack) Short() string { return "ds" }
+func (d *dsenvStack) Name() string {
+	if d.name == "" {
+		return "dsenv"
+	}
+	return d.name
+}
+
+func (d *dsenvStack) Short() string {
+	if d.name == "" {
+		return "ds"
+	}
+	return "dv"
+}
+
+// variant is an experiment: dsenv with other variables or another module tree, measured
+// beside dsenv as committed (-variants FILE, a JSON list of these).
+type variant struct {
+	Name     string         `json:"name"`
+	Modules  string         `json:"modules"`
+	Vars     map[string]any `json:"vars"`
+	Teardown string         `json:"teardown"`
+}
 
 type dsenvEnv struct {
 	env *tfharness.Env
@@ -41,6 +64,12 @@ func (d *dsenvStack) Up(ctx context.Context, s *Spec) (Env, error) {
 		tfharness.WithImage(tfharness.ServiceDataStorage, s.Images.DataStorage),
 		tfharness.WithLogger(logDiscard{d.log}),
 		tfharness.WithTimeout(3 * time.Minute),
+	}
+	if len(d.vars) > 0 {
+		opts = append(opts, tfharness.WithVars(d.vars))
+	}
+	if d.modules != "" {
+		opts = append(opts, tfharness.WithModules(os.DirFS(d.modules), "env"))
 	}
 	if d.teardown != "" {
 		opts = append(opts, tfharness.WithTeardown(d.teardown))

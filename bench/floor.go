@@ -37,8 +37,6 @@ func (floorStack) Up(ctx context.Context, s *Spec) (Env, error) {
 			a := []string{"run", "--name", s.ID + "-" + name, "--network", e.net, "--network-alias", name}
 			if detach {
 				a = append(a, "-d")
-			} else {
-				a = append(a, "--rm")
 			}
 			a = append(append(a, labels...), args...)
 			_, err := docker(ctx, nil, a...)

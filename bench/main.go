@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dsenv/dsenv/tfharness"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
@@ -53,6 +55,7 @@ type Sample struct {
 	Mem      int64         // sum of the containers' peak memory, bytes
 	Left     int           // labelled objects left after Down (must be 0)
 	Phases   []Phase       // first environment's, when the tool reports them
+	Timeline []Event       // first environment's containers, from docker inspect
 	Err      string
 	Warmup   bool
 	Started  time.Time
@@ -62,7 +65,8 @@ type Sample struct {
 func main() {
 	var (
 		rounds     = flag.Int("rounds", 5, "interleaved rounds with one environment")
-		concRounds = flag.Int("conc-rounds", 2, "interleaved rounds at each concurrency level")
+		budget     = flag.Duration("budget", 12*time.Minute, "start no new round after this long (a round always completes)")
+		concRounds = flag.Int("conc-rounds", 1, "interleaved rounds at each concurrency level")
 		conc       = flag.String("conc", "2,4", "concurrency levels (environments at once), comma separated; empty for none")
 		concStacks = flag.String("conc-stacks", "dsenv,compose,testcontainers,floor", "stacks measured at concurrency levels > 1")
 		stacksFlag = flag.String("stacks", "dsenv,compose,testcontainers,floor", "stacks, in interleaving order")
@@ -75,7 +79,7 @@ func main() {
 		redisImage = flag.String("redis-image", "dsenv/redis:7", "")
 		migImage   = flag.String("migrate-image", "dsenv/migrate:latest", "")
 		dsImage    = flag.String("datastorage-image", "dsenv/datastorage:latest", "")
-		repoRoot   = flag.String("repo", "..", "dsenv repository root (for terraform/env)")
+		variants   = flag.String("variants", "", "JSON file: a list of {name, modules, vars, teardown}, dsenv experiments measured as extra stacks")
 		verbose    = flag.Bool("v", false, "log every sample")
 	)
 	maybeWatchdog()
@@ -117,10 +121,24 @@ func main() {
 		fatal(err)
 	}
 	all := map[string]Stack{
-		"dsenv":          &dsenvStack{repo: *repoRoot, log: log},
+		"dsenv":          &dsenvStack{log: log},
 		"compose":        composeStack{file: abs("compose.yaml"), healthInterval: *health},
 		"testcontainers": tcStack{poll: *health / 2},
 		"floor":          floorStack{},
+	}
+	if *variants != "" {
+		b, err := os.ReadFile(*variants)
+		if err != nil {
+			fatal(err)
+		}
+		var vs []variant
+		if err := json.Unmarshal(b, &vs); err != nil {
+			fatal(fmt.Errorf("%s: %w", *variants, err))
+		}
+		for _, v := range vs {
+			all[v.Name] = &dsenvStack{name: v.Name, modules: v.Modules, vars: v.Vars,
+				teardown: tfharness.Teardown(v.Teardown), log: log}
+		}
 	}
 	var stacks []Stack
 	for _, n := range splitList(*stacksFlag) {
@@ -144,20 +162,32 @@ func main() {
 	}
 
 	b := &bencher{ctx: ctx, runID: runID, tmp: tmp, img: img, log: log, verbose: *verbose}
+	evctx, stopEvents := context.WithCancel(context.Background())
+	defer stopEvents()
+	if b.events, err = watchEvents(evctx, runID); err != nil {
+		log.Error("docker events: no timelines", "err", err)
+	}
 	start := time.Now()
 	if *warmup {
 		for _, s := range stacks {
 			b.measure(s, 0, 1, true)
 		}
 	}
-	for r := 1; r <= *rounds && ctx.Err() == nil; r++ {
+	over := func() bool {
+		if time.Since(start) > *budget {
+			log.Warn("time budget spent: no more rounds", "budget", *budget)
+			return true
+		}
+		return false
+	}
+	for r := 1; r <= *rounds && ctx.Err() == nil && !over(); r++ {
 		for _, s := range stacks {
 			b.measure(s, r, 1, false)
 		}
 		log.Info("round done", "round", r, "elapsed", time.Since(start).Round(time.Second))
 	}
 	for _, k := range levels {
-		for r := 1; r <= *concRounds && ctx.Err() == nil; r++ {
+		for r := 1; r <= *concRounds && ctx.Err() == nil && !over(); r++ {
 			for _, s := range stacks {
 				if concSet[s.Name()] {
 					b.measure(s, r, k, false)
@@ -198,6 +228,7 @@ type bencher struct {
 	img     Images
 	log     *slog.Logger
 	verbose bool
+	events  *events
 	samples []Sample
 	seq     int
 }
@@ -241,6 +272,9 @@ func (b *bencher) measure(s Stack, round, k int, warm bool) {
 		ids = append(ids, c...)
 	}
 	smp.Mem = peakMemory(context.Background(), ids)
+	if tl := b.events.timeline(specs[0].ID, t0); len(tl) > 0 {
+		smp.Timeline = append(tl, Event{"ready (host /readyz 200)", smp.Up})
+	}
 	if envs[0] != nil {
 		smp.Phases = envs[0].Phases()
 	}

@@ -208,6 +208,11 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n")
 	}
 
+	if tl := r.timelineTable(); tl != "" {
+		fmt.Fprintf(&b, "## Timeline (one environment): seconds after the start, medians, from `docker events`\n\n"+
+			"Gaps between one container's readiness and the next one's creation are the tool's own overhead. "+
+			"create/start/die are Docker's events; healthy is the first passing Docker healthcheck (stacks that define one).\n\n%s\n", tl)
+	}
 	if ph := r.phaseTable(base); ph != "" {
 		fmt.Fprintf(&b, "## Where %s's time goes (one environment, medians of its own phase timings)\n\n%s\n", base, ph)
 	}
@@ -272,4 +277,59 @@ func terraformVersion(ctx context.Context) string {
 	}
 	first, _, _ := strings.Cut(out, "\n")
 	return strings.TrimSpace(first)
+}
+
+// timelineTable gives, per stack, the median moment of each container event (one
+// environment), seconds after the start of Up.
+func (r *Report) timelineTable() string {
+	med := map[string]map[string]float64{} // stack -> event -> median
+	order := map[string]float64{}          // event -> smallest median, for row order
+	for _, st := range r.Stacks {
+		vals := map[string][]float64{}
+		for _, s := range r.ok(st, 1) {
+			for _, e := range s.Timeline {
+				vals[e.Name] = append(vals[e.Name], e.At.Seconds())
+			}
+		}
+		med[st] = map[string]float64{}
+		for n, v := range vals {
+			m := stats(v).Med
+			med[st][n] = m
+			if o, ok := order[n]; !ok || m < o {
+				order[n] = m
+			}
+		}
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	rows := make([]string, 0, len(order))
+	for n := range order {
+		rows = append(rows, n)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		ri, rj := strings.HasPrefix(rows[i], "ready"), strings.HasPrefix(rows[j], "ready")
+		if ri != rj {
+			return rj
+		}
+		return order[rows[i]] < order[rows[j]]
+	})
+	var b strings.Builder
+	b.WriteString("| event |")
+	for _, st := range r.Stacks {
+		b.WriteString(" " + st + " |")
+	}
+	b.WriteString("\n| --- |" + strings.Repeat(" --- |", len(r.Stacks)) + "\n")
+	for _, n := range rows {
+		b.WriteString("| " + n + " |")
+		for _, st := range r.Stacks {
+			if v, ok := med[st][n]; ok {
+				fmt.Fprintf(&b, " %.2f |", v)
+			} else {
+				b.WriteString(" |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
