@@ -3,7 +3,7 @@ GO      ?= go
 DSENV   := $(GO) run ./cmd/dsenv
 TESTTIMEOUT ?= 60m
 
-.PHONY: setup up down logs test test-unit tftest fuzz bench fmt vet lint sweep
+.PHONY: setup up down logs test fuzz bench bench-ds fmt vet lint sweep
 
 ## setup: check Docker and Terraform, build the docker provider mirror and the images (cached)
 # (built, not `go run`, so that a failure prints dsenv's one-line error and no "exit status 1")
@@ -29,6 +29,16 @@ logs:
 ## test: everything, against real containers
 test: setup
 	$(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
+
+## fuzz: 60 s of coverage-guided fuzzing per request decoder (not part of make test)
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./internal/audit -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/audit -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME)
+
+## bench-ds: the DS write path (events/s, allocations) against real Postgres
+bench-ds: setup
+	$(GO) test ./internal/audit ./tests/ds -run '^$$' -bench . -benchmem
 
 fmt:
 	gofmt -l -w .
