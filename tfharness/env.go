@@ -226,7 +226,7 @@ func (e *Env) up(ctx context.Context) error {
 	}
 	start = time.Now()
 
-	if e.Dir, e.dataDir, err = e.proc.workspace(e.tmpl, e.ID); err != nil {
+	if e.Dir, e.dataDir, err = e.proc.workspace(e.tmpl, e.ID, true); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
 	vars := e.vars()

@@ -11,8 +11,9 @@ import (
 )
 
 // TerratestOptions prepares an environment for terratest's API and returns its
-// *terraform.Options: TerraformDir is the environment's own workspace copy (providers
-// already installed, so InitAndApply's init is quick), Vars the non-secret variables,
+// *terraform.Options: TerraformDir is the environment's own workspace copy (with the
+// lock file, so InitAndApply's init installs the provider from the mirror at once),
+// Vars the non-secret variables,
 // EnvVars the CLI config, the data directory and the generated secrets as TF_VAR_* (so
 // none is in argv), RetryableTerraformErrors the harness's transient errors.
 //
@@ -115,7 +116,7 @@ func (e *Env) prepareTerratest(ctx context.Context) error {
 		return fmt.Errorf("init: %w", err)
 	}
 	start := time.Now()
-	if e.Dir, e.dataDir, err = e.proc.workspace(e.tmpl, e.ID); err != nil {
+	if e.Dir, e.dataDir, err = e.proc.workspace(e.tmpl, e.ID, false); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
 	e.Timings.Copy = time.Since(start)

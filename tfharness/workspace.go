@@ -274,8 +274,11 @@ func (p *process) template(ctx context.Context, cfg *config) (t *template, first
 }
 
 // workspace creates an environment's copy of the template in <base>/<id>.
-// It returns the working directory (root module) and the data directory.
-func (p *process) workspace(t *template, id string) (wd, dataDir string, err error) {
+// It returns the working directory (root module) and the data directory. With link,
+// the data directory links to the template's providers and module manifest, so the
+// environment needs no init; it must then never run init, which would rewrite the
+// template's files through the links (the terratest bridge runs init: no link).
+func (p *process) workspace(t *template, id string, link bool) (wd, dataDir string, err error) {
 	dir := filepath.Join(p.base, id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", "", err
@@ -290,6 +293,9 @@ func (p *process) workspace(t *template, id string) (wd, dataDir string, err err
 	dataDir = filepath.Join(dir, dataDirName)
 	if err := os.Mkdir(dataDir, 0o700); err != nil {
 		return "", "", err
+	}
+	if !link {
+		return wd, dataDir, nil
 	}
 	for _, sub := range []string{"providers", "modules"} {
 		src := filepath.Join(t.dataDir, sub)
