@@ -35,6 +35,13 @@ func TestChildEnvironment(t *testing.T) {
 		env := tfharness.New(t)
 		t.Logf("child: env %s up; waiting to be killed", env.ID)
 		time.Sleep(2 * time.Minute)
+	case "timeout":
+		// Up, not New: nothing bounds it by the test deadline, so `go test -timeout`
+		// strikes in the middle, and no Cleanup runs.
+		if _, err := tfharness.Up(context.Background()); err != nil {
+			t.Log(err)
+		}
+		select {}
 	case "fail":
 		env := tfharness.New(t)
 		t.Errorf("deliberate failure: env %s (DS %s) is up and this test fails anyway", env.ID, env.DataStorage.URL)
@@ -50,10 +57,21 @@ type child struct {
 	done chan error
 }
 
+// startChild runs this test binary as a child in mode; extra holds variables (K=V) and
+// -test.* flags for it.
 func startChild(t *testing.T, mode string, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildEnvironment$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), append([]string{childVar + "=" + mode}, env...)...)
+	args := []string{"-test.run=^TestChildEnvironment$", "-test.v", "-test.count=1"}
+	var vars []string
+	for _, e := range env {
+		if strings.HasPrefix(e, "-test.") {
+			args = append(args, e) // a flag for the child, not a variable
+		} else {
+			vars = append(vars, e)
+		}
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), append([]string{childVar + "=" + mode}, vars...)...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -176,6 +194,30 @@ func TestSIGINTedChildDestroysItsEnvironmentAndExitsNonZero(t *testing.T) {
 	if out := c.out.String(); !strings.Contains(out, "tearing down 1 environment") {
 		t.Errorf("child did not report its teardown:\n%s", out)
 	}
+}
+
+func TestTimedOutChildIsReaped(t *testing.T) {
+	ctx := context.Background()
+	c := startChild(t, "timeout", "-test.timeout=12s")
+	// Watch what the child creates until `go test -timeout` ends it.
+	seen := 0
+	for exited := false; !exited; {
+		seen = max(seen, len(labelled.Objects(t, ctx, c.owner())))
+		select {
+		case err := <-c.done:
+			c.done <- err
+			exited = true
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if !strings.Contains(c.out.String(), "panic: test timed out") {
+		t.Fatalf("child did not time out:\n%s", c.out.String())
+	}
+	if seen == 0 {
+		t.Fatalf("child created nothing before its timeout:\n%s", c.out.String())
+	}
+	took := labelled.WaitGone(t, ctx, c.owner(), 30*time.Second)
+	t.Logf("child timed out with %d objects; all gone %s after its exit", seen, took.Round(10*time.Millisecond))
 }
 
 var keptID = regexp.MustCompile(`env (t-[a-z0-9]{8}): kept`)
