@@ -19,6 +19,11 @@ fi
 if [ "$1" != redis-server ]; then
 	exec "$@"
 fi
+for arg; do
+	case "$arg" in
+	-v | --version | -h | --help | --test-memory | --check-system) exec "$@" ;;
+	esac
+done
 shift
 
 if [ -n "${REDIS_PASSWORD:-}" ] && [ -n "${REDIS_PASSWORD_FILE:-}" ]; then
