@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // recipe hashes an image's recipe inputs into the value of its dsenv.recipe label. Every
@@ -54,14 +55,15 @@ func (r *recipe) addFile(name, path string) error {
 	return nil
 }
 
-// addDir records every regular file under dir by its path relative to dir, in a fixed order.
+// addDir records every regular file under dir by its path relative to dir, in a fixed
+// order. Markdown files are documentation, not recipe: editing a README rebuilds nothing.
 func (r *recipe) addDir(dir string) error {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
+		if d.Type().IsRegular() && !strings.HasSuffix(d.Name(), ".md") {
 			rel, _ := filepath.Rel(dir, p)
 			files = append(files, rel)
 		}

@@ -47,6 +47,9 @@ func TestRecipeHashIsStableAndSeesEveryInput(t *testing.T) {
 
 	assert.NotEqual(t, base, dirSum(t, writeTree(t, files), "parent-id"), "parent image")
 
+	documented := map[string]string{"Dockerfile": "FROM x\n", "entrypoint.sh": "#!/bin/sh\n", "sub/a.conf": "a", "README.md": "docs"}
+	assert.Equal(t, base, dirSum(t, writeTree(t, documented)), "a README is not a recipe input")
+
 	exec := writeTree(t, files)
 	require.NoError(t, os.Chmod(filepath.Join(exec, "entrypoint.sh"), 0o755))
 	assert.NotEqual(t, base, dirSum(t, exec), "exec bit")
