@@ -100,8 +100,7 @@ func buildBase(ctx context.Context, img image, o Options, r *runner) (result, er
 	if err := dockerImport(ctx, root, img.Ref, want); err != nil {
 		return result{}, err
 	}
-	removeOld(ctx, img.Ref, oldID)
-	return result{built: true, detail: img.Ref}, nil
+	return result{built: true, detail: img.Ref, replaced: oldID}, nil
 }
 
 // readList reads a file of one item per line; # starts a comment.

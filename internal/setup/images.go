@@ -84,8 +84,7 @@ func (img image) buildDockerfile(ctx context.Context) (result, error) {
 	if err := dockerBuild(ctx, img.Ref, want, filepath.Join(img.dir, "Dockerfile"), img.dir); err != nil {
 		return result{}, err
 	}
-	removeOld(ctx, img.Ref, oldID)
-	return result{built: true, detail: img.Ref}, nil
+	return result{built: true, detail: img.Ref, replaced: oldID}, nil
 }
 
 func (img image) buildGo(ctx context.Context, o Options) (result, error) {
@@ -145,8 +144,7 @@ func (img image) buildGo(ctx context.Context, o Options) (result, error) {
 	if err := dockerBuild(ctx, img.Ref, want, filepath.Join(img.dir, "Dockerfile"), bctx); err != nil {
 		return result{}, err
 	}
-	removeOld(ctx, img.Ref, oldID)
-	return result{built: true, detail: img.Ref}, nil
+	return result{built: true, detail: img.Ref, replaced: oldID}, nil
 }
 
 // dockerBuild builds with the legacy builder (buildx is not installed), quietly: its
@@ -162,15 +160,13 @@ func dockerBuild(ctx context.Context, ref, recipe, dockerfile, contextDir string
 	return nil
 }
 
-// removeOld removes the image that ref named before a rebuild, if nothing else uses it.
-func removeOld(ctx context.Context, ref, oldID string) {
-	if oldID == "" {
-		return
-	}
-	if _, id, _, err := imageRecipe(ctx, ref); err == nil && id != oldID {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		_, _ = docker(ctx, nil, "image", "rm", oldID)
+// removeReplaced removes the images that rebuilds replaced, newest first (an old base goes
+// after the old images built FROM it), skipping any that a container still uses.
+func removeReplaced(ids []string) {
+	for i := len(ids) - 1; i >= 0; i-- {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, _ = docker(ctx, nil, "image", "rm", ids[i])
+		cancel()
 	}
 }
 

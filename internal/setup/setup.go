@@ -24,15 +24,17 @@ type Options struct {
 
 // result is what a step reports on its line.
 type result struct {
-	detail string
-	built  bool // false: found or skipped, nothing was built
+	detail   string
+	built    bool   // false: found or skipped, nothing was built
+	replaced string // id of the image a rebuild replaced, removed at the end
 }
 
 // runner prints each step's line and remembers what was built.
 type runner struct {
-	out     io.Writer
-	built   []string
-	started time.Time
+	out      io.Writer
+	built    []string
+	replaced []string
+	started  time.Time
 }
 
 func (r *runner) step(ctx context.Context, name string, fn func(context.Context) (result, error)) error {
@@ -45,6 +47,9 @@ func (r *runner) step(ctx context.Context, name string, fn func(context.Context)
 	if res.built {
 		state = "built"
 		r.built = append(r.built, name)
+	}
+	if res.replaced != "" {
+		r.replaced = append(r.replaced, res.replaced)
 	}
 	fmt.Fprintf(r.out, "  %-20s %s %6.1fs  %s\n", name, state, time.Since(t0).Seconds(), res.detail)
 	return nil
@@ -88,6 +93,7 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	defer func() { removeReplaced(r.replaced) }()
 	for _, img := range images(o.RepoDir) {
 		if err := r.step(ctx, img.Name, func(ctx context.Context) (result, error) { return img.build(ctx, o, r) }); err != nil {
 			return err
