@@ -116,10 +116,11 @@ func main() {
 		}
 	}()
 
-	img := Images{Postgres: *pgImage, Redis: *redisImage, Migrate: *migImage, DataStorage: *dsImage}
-	if err := checkImages(ctx, img); err != nil {
+	img, imageIDs, err := snapshotImages(ctx, Images{Postgres: *pgImage, Redis: *redisImage, Migrate: *migImage, DataStorage: *dsImage}, runID)
+	if err != nil {
 		fatal(err)
 	}
+	defer untagImages(context.Background(), runID)
 	all := map[string]Stack{
 		"dsenv":          &dsenvStack{log: log},
 		"compose":        composeStack{file: abs("compose.yaml"), healthInterval: *health},
@@ -202,7 +203,7 @@ func main() {
 	}
 
 	rep := Report{Machine: machine(ctx), Start: start, Took: time.Since(start), Samples: b.samples,
-		Stacks: names(stacks), HealthInterval: *health, Rounds: *rounds, ConcRounds: *concRounds}
+		Stacks: names(stacks), Images: imageIDs, HealthInterval: *health, Rounds: *rounds, ConcRounds: *concRounds}
 	md := rep.Markdown()
 	fmt.Print(md)
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
@@ -335,17 +336,50 @@ func downPhases(e Env) []Phase {
 	return nil
 }
 
-func checkImages(ctx context.Context, img Images) error {
+// snapshotImages tags each image as dsenv-bench/<name>:<runID> and returns the new refs:
+// every stack of the run then starts the same image ids, even if `make setup` or a test
+// retags or removes the dsenv/* images meanwhile. untagImages removes the tags again.
+func snapshotImages(ctx context.Context, img Images, runID string) (Images, map[string]string, error) {
+	ids := map[string]string{}
 	var missing []string
-	for _, i := range []string{img.Postgres, img.Redis, img.Migrate, img.DataStorage} {
-		if _, err := docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", i); err != nil {
-			missing = append(missing, i)
+	snap := func(ref string) string {
+		id, err := docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", ref)
+		if err != nil {
+			missing = append(missing, ref)
+			return ref
 		}
+		name := ref
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			name = name[i+1:]
+		}
+		if i := strings.Index(name, ":"); i >= 0 {
+			name = name[:i]
+		}
+		tag := "dsenv-bench/" + name + ":" + runID
+		if _, err := docker(ctx, nil, "tag", id, tag); err != nil {
+			missing = append(missing, ref)
+			return ref
+		}
+		ids[ref] = strings.TrimPrefix(id, "sha256:")[:12]
+		return tag
 	}
+	out := Images{Postgres: snap(img.Postgres), Redis: snap(img.Redis), Migrate: snap(img.Migrate),
+		DataStorage: snap(img.DataStorage)}
 	if len(missing) > 0 {
-		return fmt.Errorf("images missing (nothing is pulled; run `make setup`): %s", strings.Join(missing, ", "))
+		untagImages(context.Background(), runID)
+		return out, nil, fmt.Errorf("images missing (nothing is pulled; run `make setup`): %s", strings.Join(missing, ", "))
 	}
-	return nil
+	return out, ids, nil
+}
+
+// untagImages removes this run's dsenv-bench/*:<runID> tags (not the images they name,
+// which keep their own tags).
+func untagImages(ctx context.Context, runID string) {
+	out, err := docker(ctx, nil, "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=dsenv-bench/*:"+runID)
+	if err != nil || out == "" {
+		return
+	}
+	_, _ = docker(ctx, nil, append([]string{"rmi"}, strings.Fields(out)...)...)
 }
 
 func names(ss []Stack) []string {

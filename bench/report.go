@@ -19,6 +19,7 @@ type Report struct {
 	Took           time.Duration
 	Stacks         []string
 	Samples        []Sample
+	Images         map[string]string // image -> id, all stacks started these
 	HealthInterval time.Duration
 	Rounds         int
 	ConcRounds     int
@@ -169,6 +170,12 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "Machine: %d CPUs (%s), %.1f GiB RAM, kernel %s, Docker Engine %s, %s.  \n",
 		m.NProc, m.CPU, m.MemGiB, m.Kernel, m.Docker, m.Terraform)
 	fmt.Fprintf(&b, "Compose: %s. testcontainers-go %s (Ryuk disabled).  \n", m.Compose, m.Testcontainers)
+	var imgs []string
+	for ref, id := range r.Images {
+		imgs = append(imgs, fmt.Sprintf("`%s` (%s)", ref, id))
+	}
+	sort.Strings(imgs)
+	fmt.Fprintf(&b, "Images: %s.  \n", strings.Join(imgs, ", "))
 	fmt.Fprintf(&b, "Stack: network, Postgres 15 (tmpfs, fsync off), migrate job, Redis 7, DS; ready = DS `/readyz` 200 from the host. "+
 		"Same local images for all. Healthcheck interval %s (compose), poll interval %s (testcontainers-go). "+
 		"%d interleaved rounds with one environment, %d at each higher concurrency; run took %s.\n\n",

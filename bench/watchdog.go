@@ -14,7 +14,8 @@ import (
 // The watchdog is a child process (this binary with -watchdog RUNID) that waits for the
 // benchmark to end however it ends — normally, on Ctrl-C (tfharness's signal handler exits
 // the process once its own environments are gone), or by SIGKILL — and then removes every
-// container, network and volume labelled dsenv.bench=RUNID. It notices the end when its
+// container, network and volume labelled dsenv.bench=RUNID, and the run's image tags
+// (dsenv-bench/*:RUNID). It notices the end when its
 // stdin, a pipe from the parent, reaches EOF.
 
 const watchdogFlag = "-watchdog"
@@ -27,8 +28,10 @@ func maybeWatchdog() {
 	signal.Ignore(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	_, _ = io.Copy(io.Discard, os.Stdin) // returns when the parent is gone
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := sweep(ctx, "dsenv.bench", os.Args[2]); err != nil {
+	err := sweep(ctx, "dsenv.bench", os.Args[2])
+	untagImages(ctx, os.Args[2])
+	cancel()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench watchdog:", err)
 		os.Exit(1)
 	}
