@@ -159,7 +159,6 @@ run_initdb_scripts() {
 			;;
 		*.sql) log "running $f"; "${psql[@]}" -f "$f" ;;
 		*.sql.gz) log "running $f"; gunzip -c "$f" | "${psql[@]}" ;;
-		*.sql.xz) log "running $f"; xz -dc "$f" | "${psql[@]}" ;;
 		*) log "ignoring $f" ;;
 		esac
 	done
