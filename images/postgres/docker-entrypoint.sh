@@ -52,11 +52,12 @@ want_help() {
 }
 
 verify_minimum_env() {
+	case "${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" in
+	scram-sha-256 | md5 | password | trust | reject) ;;
+	*) die "POSTGRES_HOST_AUTH_METHOD=$POSTGRES_HOST_AUTH_METHOD: want scram-sha-256, md5, password, trust or reject" ;;
+	esac
 	if [ -z "$POSTGRES_PASSWORD" ] && [ "$POSTGRES_HOST_AUTH_METHOD" != trust ]; then
 		die "the database is uninitialised and no superuser password is set. Set POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE) to a non-empty value, or POSTGRES_HOST_AUTH_METHOD=trust to allow connections without a password (not recommended)."
-	fi
-	if [ "${#POSTGRES_PASSWORD}" -gt 100 ]; then
-		log "warning: POSTGRES_PASSWORD is longer than 100 characters; some clients truncate it"
 	fi
 }
 
@@ -89,7 +90,7 @@ init_pgdata() {
 # stdin, so the password never appears in a process's arguments. With -j a statement
 # ends at a semicolon followed by an empty line.
 configure_roles() {
-	local sql user db out errors
+	local sql user db out
 	user=$(sql_ident "$POSTGRES_USER")
 	db=$(sql_ident "$POSTGRES_DB")
 	if [ "$POSTGRES_USER" = postgres ]; then
@@ -166,6 +167,18 @@ run_initdb_scripts() {
 	unset PGUSER PGDATABASE PGHOST
 }
 
+# undo_failed_init empties $PGDATA when the first start fails half way, so that the next
+# start initialises again instead of running a cluster without its role or database.
+undo_failed_init() {
+	local rc=$?
+	[ "$rc" -ne 0 ] || return 0
+	if [ -s "$PGDATA/postmaster.pid" ]; then
+		pg_ctl -D "$PGDATA" -m immediate -w -s stop || :
+	fi
+	rm -rf "${PGDATA:?}"/*
+	printf 'dsenv-postgres: error: first start failed; %s emptied so that the next start initialises again\n' "$PGDATA" >&2
+}
+
 main() {
 	if [ $# -eq 0 ] || [ "${1:0:1}" = - ]; then
 		set -- postgres "$@"
@@ -187,10 +200,12 @@ main() {
 		verify_minimum_env
 		[ -w "$PGDATA" ] || die "$PGDATA is not writable by uid $EUID"
 		local start=$EPOCHREALTIME
+		trap undo_failed_init EXIT
 		init_pgdata
 		configure_roles
 		configure_hba
 		run_initdb_scripts
+		trap - EXIT
 		local us=$((${EPOCHREALTIME/./} - ${start/./}))
 		log "initialised $PGDATA for user $POSTGRES_USER, database $POSTGRES_DB in $((us / 1000)) ms"
 	fi
