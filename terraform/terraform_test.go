@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,4 +127,33 @@ func copyModules(src, dst string) error {
 		}
 		return os.WriteFile(filepath.Join(dst, path), b, 0o644)
 	})
+}
+
+// TestREADMEsListEveryInputAndOutput keeps each module's README tables in step with its
+// variables.tf and outputs.tf.
+func TestREADMEsListEveryInputAndOutput(t *testing.T) {
+	decl := regexp.MustCompile(`(?m)^(variable|output) "(\w+)"`)
+	dirs, err := filepath.Glob("modules/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range append(dirs, "env") {
+		readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+		if err != nil {
+			t.Errorf("%s: %v", dir, err)
+			continue
+		}
+		for _, file := range []string{"variables.tf", "outputs.tf"} {
+			src, err := os.ReadFile(filepath.Join(dir, file))
+			if err != nil {
+				t.Errorf("%s: %v", dir, err)
+				continue
+			}
+			for _, m := range decl.FindAllStringSubmatch(string(src), -1) {
+				if !strings.Contains(string(readme), "| `"+m[2]+"` |") {
+					t.Errorf("%s/README.md does not list %s %q", dir, m[1], m[2])
+				}
+			}
+		}
+	}
 }
