@@ -46,9 +46,11 @@ quote() {
 	printf '"%s"' "$s"
 }
 
-if [ "$(id -u)" = 0 ]; then
+if [ "$EUID" = 0 ]; then
 	rundir=/run/dsenv-redis
 	install -d -o redis -g redis -m 700 "$rundir"
+	# A bind-mounted or fresh /data may belong to root: persistence needs it writable.
+	find /data \! -user redis -exec chown redis:redis '{}' +
 else
 	rundir=$(mktemp -d)
 fi
@@ -81,7 +83,7 @@ if [ $# -gt 0 ] && [ "${1%.conf}" != "$1" ]; then
 fi
 unset password
 
-if [ "$(id -u)" = 0 ]; then
+if [ "$EUID" = 0 ]; then
 	chown redis:redis "$conf"
 	exec setpriv --reuid=redis --regid=redis --init-groups redis-server "$conf" "$@"
 fi
