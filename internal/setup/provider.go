@@ -92,7 +92,8 @@ func goBuildProvider(ctx context.Context, modDir, cacheDir, dest string) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(dest), fmt.Sprintf(".build-%d.tmp", os.Getpid()))
+	// Outside the mirror, so that a build killed half way leaves nothing Terraform would scan.
+	tmp := filepath.Join(cacheDir, fmt.Sprintf(".provider-build-%d.tmp", os.Getpid()))
 	defer os.Remove(tmp)
 	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, providerOldPath)
 	cmd.Dir = modDir
