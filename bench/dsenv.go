@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	dsterraform "github.com/dsenv/dsenv/terraform"
 	"github.com/dsenv/dsenv/tfharness"
 )
 
@@ -40,10 +44,49 @@ func (d *dsenvStack) Short() string {
 // variant is an experiment: dsenv with other variables or another module tree, measured
 // beside dsenv as committed (-variants FILE, a JSON list of these).
 type variant struct {
-	Name     string         `json:"name"`
-	Modules  string         `json:"modules"`
-	Vars     map[string]any `json:"vars"`
-	Teardown string         `json:"teardown"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Modules     string         `json:"modules"`
+	Vars        map[string]any `json:"vars"`
+	Teardown    string         `json:"teardown"`
+	// Overrides are Terraform override files (path in the module tree -> content) added
+	// to a copy of the embedded modules, e.g. "modules/datastorage/bench_override.tf".
+	Overrides map[string]string `json:"overrides"`
+}
+
+// withOverrides writes the embedded module tree plus the override files under dir and
+// returns dir.
+func withOverrides(dir string, overrides map[string]string) (string, error) {
+	err := fs.WalkDir(dsterraform.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := dsterraform.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		return "", err
+	}
+	for p, content := range overrides {
+		if !strings.HasSuffix(p, "_override.tf") {
+			return "", fmt.Errorf("override %q: the name must end in _override.tf", p)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, []byte(content), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 type dsenvEnv struct {

@@ -68,8 +68,8 @@ func main() {
 		budget     = flag.Duration("budget", 12*time.Minute, "start no new round after this long (a round always completes)")
 		concRounds = flag.Int("conc-rounds", 1, "interleaved rounds at each concurrency level")
 		conc       = flag.String("conc", "2,4", "concurrency levels (environments at once), comma separated; empty for none")
-		concStacks = flag.String("conc-stacks", "dsenv,compose,testcontainers,floor", "stacks measured at concurrency levels > 1")
-		stacksFlag = flag.String("stacks", "dsenv,compose,testcontainers,floor", "stacks, in interleaving order")
+		concStacks = flag.String("conc-stacks", "dsenv,dsenv-proposed,compose,testcontainers,floor", "stacks measured at concurrency levels > 1")
+		stacksFlag = flag.String("stacks", "dsenv,dsenv-proposed,compose,testcontainers,floor", "stacks, in interleaving order")
 		warmup     = flag.Bool("warmup", true, "one unrecorded round first")
 		outDir     = flag.String("out", "results", "directory for <date>.md, <date>.json")
 		committed  = flag.String("committed", "RESULTS.md", "also copy the table here (empty: don't)")
@@ -79,7 +79,7 @@ func main() {
 		redisImage = flag.String("redis-image", "dsenv/redis:7", "")
 		migImage   = flag.String("migrate-image", "dsenv/migrate:latest", "")
 		dsImage    = flag.String("datastorage-image", "dsenv/datastorage:latest", "")
-		variants   = flag.String("variants", "", "JSON file: a list of {name, modules, vars, teardown}, dsenv experiments measured as extra stacks")
+		variants   = flag.String("variants", "variants.json", "JSON file: a list of {name, modules, vars, teardown}, dsenv experiments measured as extra stacks")
 		verbose    = flag.Bool("v", false, "log every sample")
 	)
 	maybeWatchdog()
@@ -127,6 +127,7 @@ func main() {
 		"testcontainers": tcStack{poll: *health / 2},
 		"floor":          floorStack{},
 	}
+	descriptions := map[string]string{}
 	if *variants != "" {
 		b, err := os.ReadFile(*variants)
 		if err != nil {
@@ -137,6 +138,15 @@ func main() {
 			fatal(fmt.Errorf("%s: %w", *variants, err))
 		}
 		for _, v := range vs {
+			if len(v.Overrides) > 0 {
+				if v.Modules != "" {
+					fatal(fmt.Errorf("variant %s: modules and overrides exclude each other", v.Name))
+				}
+				if v.Modules, err = withOverrides(filepath.Join(tmp, "modules-"+v.Name), v.Overrides); err != nil {
+					fatal(err)
+				}
+			}
+			descriptions[v.Name] = v.Description
 			all[v.Name] = &dsenvStack{name: v.Name, modules: v.Modules, vars: v.Vars,
 				teardown: tfharness.Teardown(v.Teardown), log: log}
 		}
@@ -203,7 +213,7 @@ func main() {
 	}
 
 	rep := Report{Machine: machine(ctx), Start: start, Took: time.Since(start), Samples: b.samples,
-		Stacks: names(stacks), Images: imageIDs, HealthInterval: *health, Rounds: *rounds, ConcRounds: *concRounds}
+		Stacks: names(stacks), Images: imageIDs, Variants: descriptions, HealthInterval: *health, Rounds: *rounds, ConcRounds: *concRounds}
 	md := rep.Markdown()
 	fmt.Print(md)
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {

@@ -20,6 +20,7 @@ type Report struct {
 	Stacks         []string
 	Samples        []Sample
 	Images         map[string]string // image -> id, all stacks started these
+	Variants       map[string]string // dsenv experiment -> what it changes
 	HealthInterval time.Duration
 	Rounds         int
 	ConcRounds     int
@@ -181,6 +182,11 @@ func (r *Report) Markdown() string {
 		"%d interleaved rounds with one environment, %d at each higher concurrency; run took %s.\n\n",
 		r.HealthInterval, r.HealthInterval/2, r.Rounds, r.ConcRounds, r.Took.Round(time.Second))
 
+	for _, st := range r.Stacks {
+		if d, ok := r.Variants[st]; ok {
+			fmt.Fprintf(&b, "**%s** is an experiment, not what dsenv ships: %s\n\n", st, d)
+		}
+	}
 	for _, k := range r.levels() {
 		if k == 1 {
 			fmt.Fprintf(&b, "## One environment\n\n")
@@ -215,6 +221,10 @@ func (r *Report) Markdown() string {
 		b.WriteString("\n")
 	}
 
+	if pr := r.ratioTable(); pr != "" {
+		fmt.Fprintf(&b, "## Paired ratios (one environment)\n\nEach dsenv stack's time ÷ the peer's, per round, median (min–max) of the ratios: "+
+			"the target is up ≤ 1.2 and down ≤ 1.5 against compose.\n\n%s\n", pr)
+	}
 	if tl := r.timelineTable(); tl != "" {
 		fmt.Fprintf(&b, "## Timeline (one environment): seconds after the start, medians, from `docker events`\n\n"+
 			"Gaps between one container's readiness and the next one's creation are the tool's own overhead. "+
@@ -334,6 +344,42 @@ func (r *Report) timelineTable() string {
 				fmt.Fprintf(&b, " %.2f |", v)
 			} else {
 				b.WriteString(" |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// ratioTable: rows are the dsenv stacks (dsenv and its experiments), columns the peers.
+func (r *Report) ratioTable() string {
+	var ds, peers []string
+	for _, st := range r.Stacks {
+		if strings.HasPrefix(st, "dsenv") {
+			ds = append(ds, st)
+		} else {
+			peers = append(peers, st)
+		}
+	}
+	if len(ds) == 0 || len(peers) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("| |")
+	for _, p := range peers {
+		fmt.Fprintf(&b, " ÷ %s, up | ÷ %s, down |", p, p)
+	}
+	b.WriteString("\n| --- |" + strings.Repeat(" --- | --- |", len(peers)) + "\n")
+	for _, d := range ds {
+		b.WriteString("| " + d + " |")
+		for _, p := range peers {
+			for _, f := range []func(Sample) time.Duration{upField, downField} {
+				s := r.pairedRatio(d, p, 1, f)
+				if s.N == 0 {
+					b.WriteString(" – |")
+				} else {
+					fmt.Fprintf(&b, " **%.2f** (%.2f–%.2f) |", s.Med, s.Min, s.Max)
+				}
 			}
 		}
 		b.WriteString("\n")
