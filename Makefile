@@ -27,8 +27,10 @@ logs:
 	$(run-dsenv) logs $(LOGSFLAGS)
 
 ## test: everything, against real containers
-test: setup
-	$(GO) test -count=1 -timeout $(TESTTIMEOUT) ./...
+# The image tests run first: when an image is broken, everything after them would fail too.
+test: setup lint
+	$(GO) test -count=1 ./tests/images
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v '/tests/images$$')
 
 ## fuzz: 60 s of coverage-guided fuzzing per request decoder (not part of make test)
 FUZZTIME ?= 60s
