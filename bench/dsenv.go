@@ -20,6 +20,7 @@ import (
 // init runs once per process, in the unrecorded warm-up round; its time is reported apart.
 type dsenvStack struct {
 	name     string // "dsenv", or an experiment's name (-variants)
+	short    string // an experiment's part of environment ids: v1, v2, ...
 	modules  string // a terraform/ tree to apply instead of the embedded one
 	vars     map[string]any
 	log      *slog.Logger
@@ -38,7 +39,7 @@ func (d *dsenvStack) Short() string {
 	if d.name == "" {
 		return "ds"
 	}
-	return "dv"
+	return d.short
 }
 
 // variant is an experiment: dsenv with other variables or another module tree, measured
@@ -99,7 +100,7 @@ func (l logDiscard) Logf(format string, args ...any) { l.log.Debug("tfharness", 
 
 func (d *dsenvStack) Up(ctx context.Context, s *Spec) (Env, error) {
 	opts := []tfharness.Option{
-		tfharness.WithIDPrefix("bench-ds"),
+		tfharness.WithIDPrefix("bench-" + d.Short()),
 		tfharness.WithLabels(map[string]string{"dsenv.bench": s.RunID, "dsenv.bench.env": s.ID}),
 		tfharness.WithImage(tfharness.ServicePostgres, s.Images.Postgres),
 		tfharness.WithImage(tfharness.ServiceRedis, s.Images.Redis),

@@ -137,7 +137,7 @@ func main() {
 		if err := json.Unmarshal(b, &vs); err != nil {
 			fatal(fmt.Errorf("%s: %w", *variants, err))
 		}
-		for _, v := range vs {
+		for i, v := range vs {
 			if len(v.Overrides) > 0 {
 				if v.Modules != "" {
 					fatal(fmt.Errorf("variant %s: modules and overrides exclude each other", v.Name))
@@ -147,7 +147,7 @@ func main() {
 				}
 			}
 			descriptions[v.Name] = v.Description
-			all[v.Name] = &dsenvStack{name: v.Name, modules: v.Modules, vars: v.Vars,
+			all[v.Name] = &dsenvStack{name: v.Name, short: fmt.Sprintf("v%d", i+1), modules: v.Modules, vars: v.Vars,
 				teardown: tfharness.Teardown(v.Teardown), log: log}
 		}
 	}
