@@ -53,6 +53,7 @@ type Sample struct {
 	Up       time.Duration // until every environment's /readyz answered 200
 	Down     time.Duration // until every environment was torn down
 	Mem      int64         // sum of the containers' peak memory, bytes
+	CPU      time.Duration // user+sys CPU of this process and its children (terraform, the provider, docker CLIs) over up and down
 	Left     int           // labelled objects left after Down (must be 0)
 	Phases   []Phase       // first environment's, when the tool reports them
 	Timeline []Event       // first environment's containers, from docker inspect
@@ -260,6 +261,7 @@ func (b *bencher) measure(s Stack, round, k int, warm bool) {
 	}
 	envs := make([]Env, k)
 	errs := make([]error, k)
+	cpu0 := cpuTime()
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	for i := range specs {
@@ -308,6 +310,7 @@ func (b *bencher) measure(s Stack, round, k int, warm bool) {
 	}
 	wg.Wait()
 	smp.Down = time.Since(t1)
+	smp.CPU = cpuTime() - cpu0
 	if envs[0] != nil {
 		smp.Phases = append(smp.Phases, downPhases(envs[0])...)
 	}
@@ -430,3 +433,12 @@ func fatal(err error) {
 }
 
 var _ = io.Discard
+
+// cpuTime is the user+sys CPU time of this process and of its waited-for children.
+func cpuTime() time.Duration {
+	var self, kids syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	return tv(self.Utime) + tv(self.Stime) + tv(kids.Utime) + tv(kids.Stime)
+}

@@ -194,8 +194,8 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "## %d environments at once\n\n", k)
 		}
 		fmt.Fprintf(&b, "Median (min–max). Ratios: %s ÷ this stack, computed per round, median of the ratios (< 1: %s is faster).\n\n", base, base)
-		fmt.Fprintf(&b, "| stack | up | down | peak memory | %s ÷ this, up | %s ÷ this, down | failed |\n", base, base)
-		fmt.Fprintf(&b, "| --- | --- | --- | --- | --- | --- | --- |\n")
+		fmt.Fprintf(&b, "| stack | up | down | peak memory | client CPU | %s ÷ this, up | %s ÷ this, down | failed |\n", base, base)
+		fmt.Fprintf(&b, "| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, st := range r.Stacks {
 			ss := r.ok(st, k)
 			f := r.failed(st, k)
@@ -214,9 +214,13 @@ func (r *Report) Markdown() string {
 				}
 				return fmt.Sprintf("**%.2f** (%.2f–%.2f)", s.Med, s.Min, s.Max)
 			}
-			fmt.Fprintf(&b, "| %s | %s (%.2f–%.2f) | %s (%.2f–%.2f) | %.0f MiB | %s | %s | %d/%d |\n",
+			var cpu []float64
+			for _, s := range ss {
+				cpu = append(cpu, s.CPU.Seconds())
+			}
+			fmt.Fprintf(&b, "| %s | %s (%.2f–%.2f) | %s (%.2f–%.2f) | %.0f MiB | %s | %s | %s | %d/%d |\n",
 				st, secs(up.Med), up.Min, up.Max, secs(down.Med), down.Min, down.Max, mem.Med,
-				ratio(ru), ratio(rd), f, f+len(ss))
+				secs(stats(cpu).Med), ratio(ru), ratio(rd), f, f+len(ss))
 		}
 		b.WriteString("\n")
 	}
@@ -246,7 +250,8 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "\nFailures:\n%s\n", strings.Join(errs, "\n"))
 	}
 	b.WriteString("\nPeak memory: sum over the environment's containers of the cgroup's peak usage (page cache and tmpfs included), " +
-		"read before teardown; the migrate job has exited by then and is not counted. Tool processes (terraform, the provider, compose) are not included.\n")
+		"read before teardown; the migrate job has exited by then and is not counted. Tool processes (terraform, the provider, compose) are not included. " +
+		"Client CPU: user+sys CPU time of the benchmark process and its children (terraform and the provider for dsenv, the docker CLI for the floor; compose and testcontainers-go run in process) from start to torn down, dockerd excluded: on 2 cores it is what limits several environments at once.\n")
 	return b.String()
 }
 
