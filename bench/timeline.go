@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -39,6 +40,8 @@ type events struct {
 func watchEvents(ctx context.Context, runID string) (*events, error) {
 	cmd := exec.CommandContext(ctx, "docker", "events", "--filter", "type=container",
 		"--filter", "label=dsenv.bench="+runID, "--format", "{{json .}}")
+	// Ends with this process, however it ends (tfharness's signal handler exits directly).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -29,6 +29,11 @@ func maybeWatchdog() {
 	_, _ = io.Copy(io.Discard, os.Stdin) // returns when the parent is gone
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	err := sweep(ctx, "dsenv.bench", os.Args[2])
+	// A docker CLI of the parent may still be creating something: look again.
+	time.Sleep(3 * time.Second)
+	if err2 := sweep(ctx, "dsenv.bench", os.Args[2]); err == nil {
+		err = err2
+	}
 	untagImages(ctx, os.Args[2])
 	cancel()
 	if err != nil {
