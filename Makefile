@@ -53,7 +53,7 @@ vet:
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
-	terraform fmt -check -recursive terraform
+	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive terraform
 
 ## sweep: remove environments of dead test processes (SWEEPFLAGS="--ttl 24h", "--env ID", "--dry-run")
 sweep:
