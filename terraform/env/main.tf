@@ -109,7 +109,9 @@ module "datastorage" {
   file_owner         = var.datastorage_file_owner
   preflight_command  = var.datastorage_preflight ? ["/datastorage", "preflight"] : []
   stop_grace_seconds = var.datastorage_stop_grace_seconds
-  # The apply waits for this one; the provider looks once a second, so 250 ms is enough.
+  # The apply waits for this one unless datastorage_wait is false (tfharness polls /readyz
+  # itself); the provider looks once a second, so 250 ms is enough.
+  wait                 = var.datastorage_wait
   healthcheck_interval = "250ms"
   healthcheck_command  = var.datastorage_healthcheck_command
   labels               = local.labels

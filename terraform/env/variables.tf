@@ -308,6 +308,17 @@ variable "datastorage_preflight" {
   default     = true
 }
 
+variable "datastorage_wait" {
+  description = "true (default): the apply returns only once the DS is healthy (/readyz answers 200; the docker provider looks once a second). false: it returns as soon as the DS container started, and the caller waits for /readyz itself: tfharness does so by default, polling every 50 ms while it watches the containers, so a DS that exits fails Up at once with its own log lines."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.datastorage_wait != null
+    error_message = "datastorage_wait must be true or false: null would silently drop the wait for /readyz."
+  }
+}
+
 variable "migrations_dir" {
   description = "Host directory of goose *.sql migrations to apply instead of the ones built into the migrate image (mounted read-only). \"\" (default): the built-in ones."
   type        = string

@@ -355,3 +355,13 @@ run "ds_healthcheck_not_exec_form" {
 
   expect_failures = [var.datastorage_healthcheck_command]
 }
+
+run "ds_wait_null" {
+  command = plan
+
+  variables {
+    datastorage_wait = null
+  }
+
+  expect_failures = [var.datastorage_wait]
+}

@@ -1,6 +1,6 @@
 # The Data Storage service: config.yaml and the secrets files are rendered from the inputs
 # (templates/) and uploaded before the container starts; the apply waits for /readyz through
-# the image's healthcheck. An optional preflight job runs the DS startup once, so that a DS
+# the image's healthcheck (unless var.wait is false: then the caller does). An optional preflight job runs the DS startup once, so that a DS
 # that cannot start fails the apply at once with its own log line (see README).
 
 locals {
@@ -222,7 +222,7 @@ resource "docker_container" "this" {
     start_period = "30s"
   }
 
-  wait                  = true
+  wait                  = var.wait
   wait_timeout          = var.wait_timeout
   destroy_grace_seconds = var.stop_grace_seconds
   restart               = var.restart

@@ -343,6 +343,17 @@ variable "healthcheck_interval" {
   }
 }
 
+variable "wait" {
+  description = "true (default): the apply returns only once the container is healthy (the docker provider looks at its health once a second, up to wait_timeout). false: the apply returns as soon as the container started; the caller must wait for /readyz itself (tfharness does, every 50 ms, and fails at once if the DS exits)."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.wait != null
+    error_message = "wait must be true or false: null would silently drop the wait for /readyz."
+  }
+}
+
 variable "wait_timeout" {
   description = "Seconds to wait for the container to turn healthy."
   type        = number

@@ -189,6 +189,24 @@ run "container_settings" {
   }
 }
 
+run "wait_false_leaves_readiness_to_the_caller" {
+  command = plan
+
+  variables {
+    wait = false
+  }
+
+  assert {
+    condition     = docker_container.this.wait == false
+    error_message = "wait = false must reach the container: the apply returns once it started"
+  }
+
+  assert {
+    condition     = docker_container.this.healthcheck[0].test == tolist(["CMD", "/datastorage", "healthcheck"])
+    error_message = "the healthcheck stays (docker ps, the caller's own wait)"
+  }
+}
+
 run "inputs_change_the_config" {
   command = plan
 

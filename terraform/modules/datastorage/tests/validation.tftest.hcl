@@ -131,3 +131,11 @@ run "file_owner_name" {
   }
   expect_failures = [var.file_owner]
 }
+
+run "wait_null" {
+  command = plan
+  variables {
+    wait = null
+  }
+  expect_failures = [var.wait]
+}
