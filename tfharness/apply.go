@@ -7,16 +7,29 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-// apply runs terraform apply, retrying only errors known to be transient. A container
-// of the environment that exits with an error stops the apply at once, with that
-// container's last log lines, instead of after the provider's health timeout.
-func (e *Env) apply(ctx context.Context) error {
+// apply runs terraform apply, retrying only errors known to be transient, then after
+// (reading the outputs, waiting for /readyz) while the containers are still watched. A
+// container of the environment that exits with an error stops the apply, or the wait
+// after it, at once, with that container's last log lines, instead of after a health
+// timeout. An error of after is returned as it is (the caller tells the two apart with
+// afterFailed).
+func (e *Env) apply(ctx context.Context, after func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithCancelCause(ctx)
 		stop := e.watchContainers(actx, cancel)
-		err := e.tf.Apply(actx)
+		var opts []tfexec.ApplyOption
+		if e.reattach != nil {
+			opts = append(opts, tfexec.Reattach(e.reattach))
+		}
+		err := e.tf.Apply(actx, opts...)
+		var afterErr error
+		if err == nil && after != nil {
+			afterErr = after(actx)
+		}
 		stop()
 		cause := context.Cause(actx)
 		cancel(nil)
@@ -26,6 +39,9 @@ func (e *Env) apply(ctx context.Context) error {
 			return cf
 		}
 		if err == nil {
+			if afterErr != nil {
+				return &afterError{afterErr}
+			}
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -49,6 +65,12 @@ func (e *Env) apply(ctx context.Context) error {
 		}
 	}
 }
+
+// afterError is the error of apply's after step (outputs, readiness), not Terraform's.
+type afterError struct{ err error }
+
+func (a *afterError) Error() string { return a.err.Error() }
+func (a *afterError) Unwrap() error { return a.err }
 
 // containerFailure is a container that failed while the apply ran.
 type containerFailure struct {
@@ -119,13 +141,23 @@ func readyURL(ds DataStorage) string {
 	return strings.TrimRight(base, "/") + "/readyz"
 }
 
-// waitReady confirms the DS readiness URL answers 200. The modules' healthchecks have
-// already waited for it; this guards against a module that does not.
+// readyTimeout bounds waitReady: the DS module's default wait_timeout, which it replaces
+// when the apply does not wait (datastorage_wait = false).
+const readyTimeout = 60 * time.Second
+
+// readyPoll is how often waitReady asks. /readyz is cheap, and with datastorage_wait =
+// false this poll is what ends Up.
+const readyPoll = 50 * time.Millisecond
+
+// waitReady waits until the DS readiness URL answers 200. With datastorage_wait = false
+// (the harness's default) this is the wait; otherwise the module's healthcheck already
+// waited and it answers at once. The caller runs it while the containers are watched, so
+// a DS that exits ends it (ctx is cancelled) instead of the timeout.
 func waitReady(ctx context.Context, url string) error {
 	if url == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
 	var last string
@@ -147,7 +179,7 @@ func waitReady(ctx context.Context, url string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s did not answer 200 (last: %s)", url, last)
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(readyPoll):
 		}
 	}
 }

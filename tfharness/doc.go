@@ -18,6 +18,14 @@
 // on 127.0.0.1. Providers come from the read-only mirror `dsenv setup` builds, through a
 // CLI config of the harness's own; `terraform init` runs once per process.
 //
+// Speed: the harness applies with datastorage_preflight = false and datastorage_wait =
+// false (WithVars turns either back on) and waits itself: it polls the DS's /readyz every
+// 50 ms while it watches the environment's containers, so a container that exits non-zero
+// (a failed migration, a DS that cannot reach Redis) fails Up at once with its last log
+// lines. Each environment gets its own docker provider process, started while the
+// workspace is prepared and handed to Terraform with TF_REATTACH_PROVIDERS, instead of the
+// four launches of a plain apply (Terraform only; DSENV_REATTACH=0 turns it off).
+//
 // Teardown: t.Cleanup (logs of every container and its health log go to t.Log and to
 // DSENV_ARTIFACTS_DIR first when the test failed); SIGINT/SIGTERM (live environments
 // are removed, then the process exits with the signal); `go test -timeout` and SIGKILL
@@ -31,5 +39,6 @@
 // per-phase timings), DSENV_TF_BINARY (terraform or tofu), DSENV_TEARDOWN (fast or
 // destroy), DSENV_TIMEOUT, DSENV_VERBOSE (stream Terraform's output), DSENV_CACHE_DIR
 // (where the provider mirror is), DSENV_POSTGRES_IMAGE, DSENV_REDIS_IMAGE,
-// DSENV_DATASTORAGE_IMAGE, DSENV_MIGRATE_IMAGE (other images), DSENV_REAPER=0 (no reaper).
+// DSENV_DATASTORAGE_IMAGE, DSENV_MIGRATE_IMAGE (other images), DSENV_REAPER=0 (no reaper),
+// DSENV_REATTACH=0 (Terraform launches the provider itself).
 package tfharness

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/dsenv/dsenv/internal/cache"
 )
 
 // TestingT is what New needs of a test: *testing.T, *testing.B and GinkgoT() satisfy it.
@@ -58,6 +60,9 @@ type Env struct {
 	kept    bool
 	aborted atomic.Bool // an apply was cancelled while it ran: objects may still appear
 	cancel  context.CancelFunc
+
+	reattach        tfexec.ReattachInfo // the environment's own provider process, if any
+	providerStopped chan struct{}       // closed once that process exited
 }
 
 // secretVars are generated per environment unless given with WithSensitiveVar.
@@ -225,11 +230,26 @@ func (e *Env) up(ctx context.Context) error {
 		e.Timings.Init = e.tmpl.ready.Sub(start)
 	}
 	start = time.Now()
+	prov := e.startProvider(ctx)
+	defer func() {
+		// Not on the way to ready: Down waits for it.
+		p := <-prov
+		e.providerStopped = make(chan struct{})
+		go func() {
+			defer close(e.providerStopped)
+			p.stop()
+		}()
+	}()
 
 	if e.Dir, e.dataDir, err = e.proc.workspace(e.tmpl, e.ID, true); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
 	vars := e.vars()
+	for name, v := range fastDefaults {
+		if _, set := e.cfg.vars[name]; !set && e.tmpl.declares(name) {
+			vars[name] = v
+		}
+	}
 	if e.cfg.ownNetwork && e.tmpl.declares("network_name") {
 		t := time.Now()
 		name := e.ID + "-net"
@@ -247,24 +267,73 @@ func (e *Env) up(ctx context.Context) error {
 	}
 	e.Timings.Copy = time.Since(start) - e.Timings.Network
 
+	// The outputs and the wait for /readyz run while the containers are still watched:
+	// with datastorage_wait = false the apply returns once the DS started, and a DS that
+	// then exits (e.g. Redis unreachable after its connect retries) fails Up at once with
+	// its own log lines.
 	t := time.Now()
-	err = e.apply(ctx)
-	e.Timings.Apply = time.Since(t)
+	p := <-prov
+	prov <- p // for the deferred stop
+	if p != nil {
+		e.reattach = p.info
+	}
+	var ready time.Time
+	err = e.apply(ctx, func(ctx context.Context) error {
+		ready = time.Now()
+		e.Timings.Apply = ready.Sub(t)
+		out, err := readOutputs(ctx, e.tf, filepath.Join(e.Dir, "terraform.tfstate"))
+		if err != nil {
+			return fmt.Errorf("outputs: %w", err)
+		}
+		e.Outputs = *out
+		if err := waitReady(ctx, readyURL(e.DataStorage)); err != nil {
+			return fmt.Errorf("ready: %w", err)
+		}
+		return nil
+	})
+	if ready.IsZero() {
+		e.Timings.Apply = time.Since(t)
+	} else {
+		e.Timings.Ready = time.Since(ready)
+	}
 	if err != nil {
+		var ae *afterError
+		if errors.As(err, &ae) {
+			return ae.err
+		}
 		return fmt.Errorf("apply: %w", err)
 	}
-
-	t = time.Now()
-	out, err := readOutputs(ctx, e.tf, filepath.Join(e.Dir, "terraform.tfstate"))
-	if err != nil {
-		return fmt.Errorf("outputs: %w", err)
-	}
-	e.Outputs = *out
-	if err := waitReady(ctx, readyURL(e.DataStorage)); err != nil {
-		return fmt.Errorf("ready: %w", err)
-	}
-	e.Timings.Ready = time.Since(t)
 	return nil
+}
+
+// fastDefaults are the root module variables the harness sets unless the caller does
+// (WithVars), when the module declares them: no DS preflight job and no provider wait
+// for the DS healthcheck. The harness's own /readyz poll, run while it watches the
+// containers, does both jobs faster (see apply).
+var fastDefaults = map[string]any{
+	"datastorage_preflight": false,
+	"datastorage_wait":      false,
+}
+
+// startProvider starts the environment's own provider process (see provider) in the
+// background. The channel yields it, or nil when the harness does not reattach (OpenTofu,
+// DSENV_REATTACH=0) or it could not start: Terraform then launches the provider itself.
+func (e *Env) startProvider(ctx context.Context) chan *provider {
+	ch := make(chan *provider, 1)
+	if !e.cfg.reattach || e.cfg.binary != Terraform {
+		ch <- nil
+		return ch
+	}
+	bin := cache.ProviderBinary(e.proc.cacheDir, providerHost(e.cfg.binary))
+	env := terraformEnv(map[string]string{"DSENV_ENV": e.ID, "DSENV_OWNER": e.Owner.String()})
+	go func() {
+		p, err := startProvider(ctx, bin, providerHost(e.cfg.binary)+"/kreuzwerker/docker", env)
+		if err != nil {
+			e.logf("env %s: provider: %v (Terraform starts its own)", e.ID, err)
+		}
+		ch <- p
+	}()
+	return ch
 }
 
 // writeVars writes the variables as *.auto.tfvars.json into the working directory, so
@@ -330,6 +399,12 @@ func (e *Env) Down(ctx context.Context) error {
 	}
 	e.down = true
 	defer untrack(e)
+	if e.providerStopped != nil {
+		select {
+		case <-e.providerStopped:
+		case <-ctx.Done():
+		}
+	}
 	start := time.Now()
 	err := e.destroy(ctx)
 	e.Timings.Destroy = time.Since(start)

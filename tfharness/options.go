@@ -79,6 +79,7 @@ type config struct {
 	verbose      bool
 	testName     string
 	ownNetwork   bool
+	reattach     bool  // one provider process per environment (DSENV_REATTACH=0: off)
 	err          error // the first invalid option or environment variable
 }
 
@@ -98,6 +99,7 @@ func newConfig(opts []Option) *config {
 		maxRetries:  2,
 		timingsFile: os.Getenv("DSENV_TIMINGS_FILE"),
 		ownNetwork:  true,
+		reattach:    os.Getenv("DSENV_REATTACH") != "0",
 	}
 	var err error
 	if c.binary, err = BinaryFromEnv(); err != nil {
