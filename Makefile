@@ -8,7 +8,7 @@ TESTTIMEOUT ?= 60m
 ## setup: check Docker and Terraform, build the docker provider mirror and the images (cached)
 # (built, not `go run`, so that a failure prints dsenv's one-line error and no "exit status 1")
 setup:
-	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv" setup
+	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv" setup $(SETUPFLAGS)
 
 # run-dsenv builds cmd/dsenv into a temporary directory and runs it: a failure prints
 # dsenv's own one-line error (no `go run` "exit status 1"), and Ctrl-C reaches dsenv.
@@ -27,6 +27,8 @@ logs:
 	$(run-dsenv) logs $(LOGSFLAGS)
 
 ## test: everything, against real containers
+# The suite also proves OpenTofu applies the same modules: setup builds it (once, cached).
+test: SETUPFLAGS += --with-tofu
 # The image tests run first: when an image is broken, everything after them would fail too.
 test: setup lint
 	$(GO) test -count=1 ./tests/images

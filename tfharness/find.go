@@ -43,14 +43,18 @@ func BinaryFromEnv() (Binary, error) {
 
 // FindBinary returns the path and version of the binary to use. Terraform is looked up
 // with hc-install (PATH first; where absent, the releases source installs it into
-// installDir if the internet is reachable). OpenTofu is looked up on PATH only.
+// installDir if the internet is reachable). OpenTofu is looked up on PATH, then in installDir.
 func FindBinary(ctx context.Context, bin Binary, installDir string) (string, *version.Version, error) {
 	var path string
 	switch bin {
 	case OpenTofu:
 		p, err := exec.LookPath("tofu")
+		if err != nil && installDir != "" {
+			// `dsenv setup --with-tofu` builds it here.
+			p, err = exec.LookPath(filepath.Join(installDir, "tofu"))
+		}
 		if err != nil {
-			return "", nil, errors.New("tofu not found on PATH: build it with `go build ./cmd/tofu` in github.com/opentofu/opentofu, or use DSENV_TF_BINARY=terraform")
+			return "", nil, errors.New("tofu not found on PATH nor in the dsenv cache: run `go run ./cmd/dsenv setup --with-tofu` (builds OpenTofu from source), or use DSENV_TF_BINARY=terraform")
 		}
 		path = p
 	default:

@@ -18,6 +18,7 @@ func init() {
 func runSetup(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
 	repo := fs.String("repo", ".", "the dsenv checkout (holds images/ and tools/provider/)")
+	withTofu := fs.Bool("with-tofu", false, "also build OpenTofu "+cache.OpenTofuVersion+" from source into the cache (the test suite uses it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,5 +33,5 @@ func runSetup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return setup.Run(ctx, setup.Options{RepoDir: dir, CacheDir: cacheDir, Out: os.Stdout})
+	return setup.Run(ctx, setup.Options{RepoDir: dir, CacheDir: cacheDir, Out: os.Stdout, WithOpenTofu: *withTofu})
 }

@@ -15,6 +15,11 @@ const (
 	// ProviderModule and ProviderModuleVersion pin the source the provider is built from.
 	ProviderModule        = "github.com/kreuzwerker/terraform-provider-docker"
 	ProviderModuleVersion = "v0.0.0-20260916201441-96d331c98ff4"
+
+	// OpenTofuModule and OpenTofuVersion pin the OpenTofu that `dsenv setup --with-tofu`
+	// builds from source (Terraform itself cannot be built from the module proxy).
+	OpenTofuModule  = "github.com/opentofu/opentofu"
+	OpenTofuVersion = "v1.10.6"
 )
 
 // Dir returns $DSENV_CACHE_DIR, else $XDG_CACHE_HOME/dsenv, else ~/.cache/dsenv.
@@ -38,6 +43,9 @@ func ProviderBinary(dir, hostname string) string {
 	return filepath.Join(ProviderMirror(dir), hostname, "kreuzwerker", "docker", ProviderVersion,
 		"linux_amd64", "terraform-provider-docker_v"+ProviderVersion)
 }
+
+// BinDir holds the Terraform or OpenTofu binaries dsenv installed or built itself.
+func BinDir(dir string) string { return filepath.Join(dir, "bin") }
 
 // CLIConfig is the Terraform CLI config that points provider installation at the mirror only.
 func CLIConfig(dir string) string { return filepath.Join(dir, "terraformrc") }

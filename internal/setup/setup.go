@@ -20,6 +20,8 @@ type Options struct {
 	RepoDir  string    // the dsenv checkout: images/, tools/provider/, cmd/
 	CacheDir string    // cache.Dir()
 	Out      io.Writer // one line per step, then a summary
+	// WithOpenTofu also builds OpenTofu (always when DSENV_TF_BINARY=tofu).
+	WithOpenTofu bool
 }
 
 // result is what a step reports on its line.
@@ -81,13 +83,19 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer unlock()
 
-	steps := []struct {
+	type step struct {
 		name string
 		fn   func(context.Context) (result, error)
-	}{
-		{"terraform", func(ctx context.Context) (result, error) { return findTerraform(ctx, o.CacheDir) }},
-		{"provider", func(ctx context.Context) (result, error) { return buildProvider(ctx, o, r) }},
 	}
+	var steps []step
+	// OpenTofu before the binary check: with DSENV_TF_BINARY=tofu that check needs it.
+	if o.WithOpenTofu || os.Getenv("DSENV_TF_BINARY") == "tofu" {
+		steps = append(steps, step{"opentofu", func(ctx context.Context) (result, error) { return buildOpenTofu(ctx, o, r) }})
+	}
+	steps = append(steps,
+		step{"terraform", func(ctx context.Context) (result, error) { return findTerraform(ctx, o.CacheDir) }},
+		step{"provider", func(ctx context.Context) (result, error) { return buildProvider(ctx, o, r) }},
+	)
 	for _, s := range steps {
 		if err := r.step(ctx, s.name, s.fn); err != nil {
 			return err

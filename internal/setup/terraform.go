@@ -2,8 +2,8 @@ package setup
 
 import (
 	"context"
-	"path/filepath"
 
+	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/tfharness"
 )
 
@@ -14,7 +14,7 @@ func findTerraform(ctx context.Context, cacheDir string) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	path, v, err := tfharness.FindBinary(ctx, bin, filepath.Join(cacheDir, "terraform"))
+	path, v, err := tfharness.FindBinary(ctx, bin, cache.BinDir(cacheDir))
 	if err != nil {
 		return result{}, err
 	}
