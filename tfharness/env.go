@@ -234,11 +234,14 @@ func (e *Env) up(ctx context.Context) error {
 	defer func() {
 		// Not on the way to ready: Down waits for it.
 		p := <-prov
-		e.providerStopped = make(chan struct{})
+		stopped := make(chan struct{})
 		go func() {
-			defer close(e.providerStopped)
+			defer close(stopped)
 			p.stop()
 		}()
+		e.mu.Lock()
+		e.providerStopped = stopped
+		e.mu.Unlock()
 	}()
 
 	if e.Dir, e.dataDir, err = e.proc.workspace(e.tmpl, e.ID, true); err != nil {
