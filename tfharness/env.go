@@ -186,6 +186,40 @@ func (e *Env) vars() map[string]any {
 	return v
 }
 
+// prepareProcess does what every environment of the process needs before its own steps:
+// a Docker daemon that answers, the shared process state, the reaper and signal handling.
+func (e *Env) prepareProcess(ctx context.Context) (*docker, error) {
+	d, err := dockerFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("docker: %w", err)
+	}
+	if err := d.ping(ctx); err != nil {
+		return nil, fmt.Errorf("docker: %w", err)
+	}
+	if e.proc, err = sharedProcess(); err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if err := startReaper(e.proc); err != nil {
+		return nil, fmt.Errorf("reaper: %w", err)
+	}
+	handleSignals()
+	return d, nil
+}
+
+// ownNetwork creates the environment's network through the Docker API (no 2 s waits of
+// the provider's network resource) when the root module accepts one, and names it in vars.
+func (e *Env) ownNetwork(ctx context.Context, d *docker, vars map[string]any) error {
+	if !e.cfg.ownNetwork || !e.tmpl.declares("network_name") {
+		return nil
+	}
+	name := e.ID + "-net"
+	if _, err := d.createNetwork(ctx, name, e.labels()); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	vars["network_name"] = name
+	return nil
+}
+
 // up runs every step; each error says which.
 func (e *Env) up(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.timeout)
@@ -200,20 +234,10 @@ func (e *Env) up(ctx context.Context) error {
 	}()
 	track(e)
 
-	d, err := dockerFromEnv()
+	d, err := e.prepareProcess(ctx)
 	if err != nil {
-		return fmt.Errorf("docker: %w", err)
+		return err
 	}
-	if err := d.ping(ctx); err != nil {
-		return fmt.Errorf("docker: %w", err)
-	}
-	if e.proc, err = sharedProcess(); err != nil {
-		return fmt.Errorf("prepare: %w", err)
-	}
-	if err := startReaper(e.proc); err != nil {
-		return fmt.Errorf("reaper: %w", err)
-	}
-	handleSignals()
 	sweepOnStart()
 
 	start := time.Now()
@@ -253,15 +277,11 @@ func (e *Env) up(ctx context.Context) error {
 			vars[name] = v
 		}
 	}
-	if e.cfg.ownNetwork && e.tmpl.declares("network_name") {
-		t := time.Now()
-		name := e.ID + "-net"
-		if _, err := d.createNetwork(ctx, name, e.labels()); err != nil {
-			return fmt.Errorf("network: %w", err)
-		}
-		vars["network_name"] = name
-		e.Timings.Network = time.Since(t)
+	t0 := time.Now()
+	if err := e.ownNetwork(ctx, d, vars); err != nil {
+		return err
 	}
+	e.Timings.Network = time.Since(t0)
 	if err := e.writeVars(vars); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}

@@ -97,20 +97,10 @@ func TerratestOptionsE(t ttesting.TestingT, opts ...Option) (*terraform.Options,
 
 // prepareTerratest does Up's steps up to, not including, the apply.
 func (e *Env) prepareTerratest(ctx context.Context) error {
-	d, err := dockerFromEnv()
+	d, err := e.prepareProcess(ctx)
 	if err != nil {
-		return fmt.Errorf("docker: %w", err)
+		return err
 	}
-	if err := d.ping(ctx); err != nil {
-		return fmt.Errorf("docker: %w", err)
-	}
-	if e.proc, err = sharedProcess(); err != nil {
-		return fmt.Errorf("prepare: %w", err)
-	}
-	if err := startReaper(e.proc); err != nil {
-		return fmt.Errorf("reaper: %w", err)
-	}
-	handleSignals()
 	track(e)
 	if e.tmpl, _, err = e.proc.template(ctx, e.cfg); err != nil {
 		return fmt.Errorf("init: %w", err)
@@ -121,12 +111,8 @@ func (e *Env) prepareTerratest(ctx context.Context) error {
 	}
 	e.Timings.Copy = time.Since(start)
 	e.terratestVars = e.vars()
-	if e.cfg.ownNetwork && e.tmpl.declares("network_name") {
-		name := e.ID + "-net"
-		if _, err := d.createNetwork(ctx, name, e.labels()); err != nil {
-			return fmt.Errorf("network: %w", err)
-		}
-		e.terratestVars["network_name"] = name
+	if err := e.ownNetwork(ctx, d, e.terratestVars); err != nil {
+		return err
 	}
 	// The harness's tf is still useful for outputs and a destroy.
 	e.tf, err = e.newTerraform()
