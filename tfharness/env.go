@@ -348,7 +348,10 @@ func (e *Env) startProvider(ctx context.Context) chan *provider {
 		return ch
 	}
 	bin := cache.ProviderBinary(e.proc.cacheDir, providerHost(e.cfg.binary))
-	env := terraformEnv(map[string]string{"DSENV_ENV": e.ID, "DSENV_OWNER": e.Owner.String()})
+	env := terraformEnv(map[string]string{"DSENV_ENV": e.ID, "DSENV_OWNER": e.Owner.String(),
+		// Its plugin socket goes in the process's directory, which the reaper removes: a
+		// provider killed outright leaves no socket file in /tmp.
+		"PLUGIN_UNIX_SOCKET_DIR": e.proc.base})
 	go func() {
 		p, err := startProvider(ctx, bin, providerHost(e.cfg.binary)+"/kreuzwerker/docker", env)
 		if err != nil {
