@@ -32,9 +32,8 @@ func buildOpenTofu(ctx context.Context, o Options, r *runner) (result, error) {
 	}
 	r.notef("opentofu: building OpenTofu %s from the Go module proxy (about 3-4 min on 2 cores)", cache.OpenTofuVersion)
 	t0 := time.Now()
-	env := append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
 	dl := exec.CommandContext(ctx, goBin, "mod", "download", "-json", cache.OpenTofuModule+"@"+cache.OpenTofuVersion)
-	dl.Env = env
+	dl.Env = append(os.Environ(), "GOWORK=off")
 	out, err := dl.Output()
 	if err != nil {
 		return result{}, fmt.Errorf("download %s@%s: %v", cache.OpenTofuModule, cache.OpenTofuVersion, err)
@@ -43,23 +42,14 @@ func buildOpenTofu(ctx context.Context, o Options, r *runner) (result, error) {
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
 		return result{}, fmt.Errorf("download %s@%s: %s", cache.OpenTofuModule, cache.OpenTofuVersion, strings.TrimSpace(mod.Error+" "+fmt.Sprint(err)))
 	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return result{}, err
-	}
-	// Built beside its destination, then renamed: a killed build leaves no half binary.
-	tmp := fmt.Sprintf("%s.%d.tmp", dest, os.Getpid())
-	defer os.Remove(tmp)
-	build := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, "./cmd/tofu")
-	build.Dir = mod.Dir
-	// -mod=mod: the module cache is read-only, and its own go.sum is complete.
-	build.Env = append(env, "GOFLAGS=-mod=mod")
-	logPath := filepath.Join(o.CacheDir, "opentofu-build.log")
-	b, err := build.CombinedOutput()
-	_ = os.WriteFile(logPath, b, 0o644)
+	err = goBuild{
+		what: "OpenTofu", dir: mod.Dir, pkg: "./cmd/tofu", dest: dest,
+		tmp: fmt.Sprintf("%s.%d.tmp", dest, os.Getpid()),
+		log: filepath.Join(o.CacheDir, "opentofu-build.log"),
+		// -mod=mod: the module cache is read-only, and the module's own go.sum is complete.
+		goflag: "-mod=mod",
+	}.run(ctx)
 	if err != nil {
-		return result{}, fmt.Errorf("build OpenTofu (full log %s): %v: %s", logPath, err, strings.ReplaceAll(tail(string(b), 5), "\n", " | "))
-	}
-	if err := os.Rename(tmp, dest); err != nil {
 		return result{}, err
 	}
 	if err := writeFileAtomic(stamp, []byte(pin), 0o644); err != nil {

@@ -3,10 +3,8 @@ package setup
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -82,35 +80,15 @@ func providerCurrent(bin, stamp string) bool {
 	return err == nil && string(b) == providerPin()
 }
 
-// goBuildProvider runs go build in the provider module into a temporary file and renames it
-// into place, so an interrupted build never leaves a half-written provider in the mirror.
+// goBuildProvider builds the provider module into dest, by way of a temporary file
+// outside the mirror: a build killed half way leaves nothing Terraform would scan.
 func goBuildProvider(ctx context.Context, modDir, cacheDir, dest string) error {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return errors.New("go not found on PATH: dsenv setup builds the Terraform docker provider with Go >= 1.26; install Go")
-	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return err
-	}
-	// Outside the mirror, so that a build killed half way leaves nothing Terraform would scan.
-	tmp := filepath.Join(cacheDir, fmt.Sprintf(".provider-build-%d.tmp", os.Getpid()))
-	defer os.Remove(tmp)
-	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, providerOldPath)
-	cmd.Dir = modDir
-	// GOWORK=off: the build module stands alone. CGO is not needed and a fresh machine may
-	// have no C compiler.
-	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
-	out, err := cmd.CombinedOutput()
-	logPath := filepath.Join(cacheDir, "provider-build.log")
-	_ = os.WriteFile(logPath, out, 0o644)
-	if err != nil {
-		return fmt.Errorf("build the docker provider (go build in tools/provider; full log %s): %v: %s",
-			logPath, err, strings.ReplaceAll(tail(string(out), 5), "\n", " | "))
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dest)
+	return goBuild{
+		what: "the docker provider", dir: modDir, pkg: providerOldPath, dest: dest,
+		tmp:    filepath.Join(cacheDir, fmt.Sprintf(".provider-build-%d.tmp", os.Getpid())),
+		log:    filepath.Join(cacheDir, "provider-build.log"),
+		goflag: "-mod=readonly",
+	}.run(ctx)
 }
 
 // linkFile makes dst a hard link of src (a real file: OpenTofu does not follow a symlinked
