@@ -29,7 +29,7 @@ func upMustFail(t *testing.T, ctx context.Context, vars map[string]any) (time.Du
 	t.Helper()
 	requireDocker(t, ctx)
 	marker := strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-" + randomSuffix(t, 8)
-	t.Cleanup(func() { removeLabelled(t, markerLabel+"="+marker) })
+	t.Cleanup(func() { labelled.Remove(t, markerLabel+"="+marker) })
 
 	start := time.Now()
 	env, err := tfharness.Up(ctx,

@@ -223,34 +223,3 @@ func docker(t *testing.T, ctx context.Context, args ...string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
-
-// removeLabelled removes every container, network and volume with the label filter
-// (k=v) and reports what it removed; it only logs errors (it runs in cleanups).
-func removeLabelled(t *testing.T, filter string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	steps := []struct {
-		list []string
-		rm   []string
-	}{
-		{[]string{"ps", "-aq", "--filter", "label=" + filter}, []string{"rm", "-f", "-v"}},
-		{[]string{"network", "ls", "-q", "--filter", "label=" + filter}, []string{"network", "rm"}},
-		{[]string{"volume", "ls", "-q", "--filter", "label=" + filter}, []string{"volume", "rm", "-f"}},
-	}
-	for _, s := range steps {
-		out, err := exec.CommandContext(ctx, "docker", s.list...).CombinedOutput()
-		if err != nil {
-			t.Logf("cleanup: docker %s: %v: %s", strings.Join(s.list, " "), err, out)
-			continue
-		}
-		ids := strings.Fields(string(out))
-		if len(ids) == 0 {
-			continue
-		}
-		t.Logf("cleanup: docker %s %s", strings.Join(s.rm, " "), strings.Join(ids, " "))
-		if out, err := exec.CommandContext(ctx, "docker", append(s.rm, ids...)...).CombinedOutput(); err != nil {
-			t.Logf("cleanup: %v: %s", err, out)
-		}
-	}
-}

@@ -31,7 +31,7 @@ func TestUpDown(t *testing.T) {
 	envDir := filepath.Join(copyTerraform(t, root, filepath.Join(work, "terraform")), "env")
 	name := "dsenv-up-" + randomSuffix(t, 8)
 	filter := tfharness.LabelEnv + "=" + name
-	t.Cleanup(func() { removeLabelled(t, filter) })
+	t.Cleanup(func() { labelled.Remove(t, filter) })
 
 	// dsenv up, from the directory above the copied tree (relative paths in its output).
 	up := run(t, ctx, work, nil, bin, "up", "--dir", envDir, "--name", name)

@@ -28,6 +28,7 @@ import (
 
 	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/planreview"
+	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/dsenv/dsenv/tfharness"
 	"github.com/hashicorp/terraform-exec/tfexec"
 	"github.com/jackc/pgx/v5"
@@ -229,7 +230,7 @@ func newSharedEnv(ctx context.Context, t *testing.T) *sharedEnv {
 	}
 	// Whatever happens, nothing of this environment stays: labelled containers, volumes
 	// (the protected ones too) and the network.
-	t.Cleanup(func() { removeLabelled(t, prefix) })
+	t.Cleanup(func() { labelled.Remove(t, "dsenv.env="+prefix) })
 	if err := e.tf.Init(ctx, tfexec.PluginDir(e.mirror)); err != nil {
 		t.Fatalf("terraform init: %v", err)
 	}
@@ -361,7 +362,7 @@ func (e *sharedEnv) remove(ctx context.Context) {
 			e.t.Errorf("docker volume rm %s: %v: %s", v, err, out)
 		}
 	}
-	if left := labelled(e.t, e.prefix); len(left) > 0 {
+	if left := labelled.Objects(e.t, ctx, "dsenv.env="+e.prefix); len(left) > 0 {
 		e.t.Errorf("left behind after removal: %v", left)
 	}
 }
@@ -560,42 +561,4 @@ func fromLine(s, marker string, n int) string {
 		lines = lines[:n]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// labelled lists the containers, volumes and networks carrying dsenv.env=prefix.
-func labelled(t *testing.T, prefix string) []string {
-	var all []string
-	for _, args := range [][]string{
-		{"ps", "-aq", "--filter", "label=dsenv.env=" + prefix},
-		{"volume", "ls", "-q", "--filter", "label=dsenv.env=" + prefix},
-		{"network", "ls", "-q", "--filter", "label=dsenv.env=" + prefix},
-	} {
-		out, err := exec.Command("docker", args...).Output()
-		if err != nil {
-			t.Errorf("docker %s: %v", strings.Join(args, " "), err)
-			continue
-		}
-		for _, id := range strings.Fields(string(out)) {
-			all = append(all, args[0]+":"+id)
-		}
-	}
-	return all
-}
-
-func removeLabelled(t *testing.T, prefix string) {
-	for _, obj := range labelled(t, prefix) {
-		kind, id, _ := strings.Cut(obj, ":")
-		var args []string
-		switch kind {
-		case "ps":
-			args = []string{"rm", "-f", "-v", id}
-		case "volume":
-			args = []string{"volume", "rm", "-f", id}
-		case "network":
-			args = []string{"network", "rm", id}
-		}
-		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
-			t.Errorf("cleanup: docker %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
 }

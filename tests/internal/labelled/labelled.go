@@ -57,3 +57,30 @@ func WaitGone(t testing.TB, ctx context.Context, filter string, timeout time.Dur
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// Remove removes every container (with its anonymous volumes), then network, then volume
+// with the label filter, for test cleanups; a removal that fails fails the test.
+func Remove(t testing.TB, filter string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, s := range []struct{ list, rm []string }{
+		{[]string{"ps", "-aq", "--filter", "label=" + filter}, []string{"rm", "-f", "-v"}},
+		{[]string{"network", "ls", "-q", "--filter", "label=" + filter}, []string{"network", "rm"}},
+		{[]string{"volume", "ls", "-q", "--filter", "label=" + filter}, []string{"volume", "rm", "-f"}},
+	} {
+		out, err := exec.CommandContext(ctx, "docker", s.list...).CombinedOutput()
+		if err != nil {
+			t.Errorf("cleanup: docker %s: %v: %s", strings.Join(s.list, " "), err, out)
+			continue
+		}
+		ids := strings.Fields(string(out))
+		if len(ids) == 0 {
+			continue
+		}
+		t.Logf("cleanup: docker %s %s", strings.Join(s.rm, " "), strings.Join(ids, " "))
+		if out, err := exec.CommandContext(ctx, "docker", append(s.rm, ids...)...).CombinedOutput(); err != nil {
+			t.Errorf("cleanup: docker %s: %v: %s", strings.Join(s.rm, " "), err, out)
+		}
+	}
+}
