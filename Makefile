@@ -31,18 +31,18 @@ logs:
 test: SETUPFLAGS += --with-tofu
 # The image tests run first: when an image is broken, everything after them would fail too.
 test: setup lint
-	$(GO) test -count=1 ./tests/images
-	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v '/tests/images$$')
+	$(GO) test -count=1 ./images/tests
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v '/images/tests$$')
 
 ## fuzz: 60 s of coverage-guided fuzzing per request decoder (not part of make test)
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./internal/audit -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/audit -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./datastorage/internal/audit -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./datastorage/internal/audit -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME)
 
 ## bench-ds: the DS write path (events/s, allocations) against real Postgres
 bench-ds: setup
-	$(GO) test ./internal/audit ./tests/ds -run '^$$' -bench . -benchmem
+	$(GO) test ./datastorage/internal/audit ./datastorage/tests/integration -run '^$$' -bench . -benchmem
 
 fmt:
 	gofmt -l -w .

@@ -38,8 +38,8 @@ func images(repo string) []image {
 		{Name: "debian-base", Ref: BaseImage, kind: kindBase, dir: d("base")},
 		{Name: "postgres", Ref: "dsenv/postgres:15", kind: kindDockerfile, dir: d("postgres")},
 		{Name: "redis", Ref: "dsenv/redis:7", kind: kindDockerfile, dir: d("redis")},
-		{Name: "datastorage", Ref: "dsenv/datastorage:latest", kind: kindGo, dir: d("datastorage"), pkg: "./cmd/datastorage", bin: "datastorage"},
-		{Name: "migrate", Ref: "dsenv/migrate:latest", kind: kindGo, dir: d("migrate"), pkg: "./cmd/dsmigrate", bin: "dsmigrate"},
+		{Name: "datastorage", Ref: "dsenv/datastorage:latest", kind: kindGo, dir: d("datastorage"), pkg: "./datastorage/cmd/datastorage", bin: "datastorage"},
+		{Name: "migrate", Ref: "dsenv/migrate:latest", kind: kindGo, dir: d("migrate"), pkg: "./datastorage/cmd/dsmigrate", bin: "dsmigrate"},
 	}
 }
 

@@ -43,5 +43,5 @@ func TestGoImageIsSkippedWhileItsSourceIsMissing(t *testing.T) {
 	res, err := ds.build(context.Background(), Options{RepoDir: repo}, &runner{out: &bytes.Buffer{}})
 	require.NoError(t, err)
 	assert.False(t, res.built)
-	assert.Contains(t, res.detail, "skipped: ./cmd/datastorage does not exist yet")
+	assert.Contains(t, res.detail, "skipped: ./datastorage/cmd/datastorage does not exist yet")
 }

@@ -26,8 +26,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/migrate"
-	"github.com/dsenv/dsenv/migrations"
+	"github.com/dsenv/dsenv/datastorage/internal/migrate"
+	"github.com/dsenv/dsenv/datastorage/migrations"
 )
 
 func main() {

@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/dsenv/dsenv/internal/dsconfig"
-	"github.com/dsenv/dsenv/internal/retry"
+	"github.com/dsenv/dsenv/datastorage/internal/dsconfig"
+	"github.com/dsenv/dsenv/datastorage/internal/retry"
 )
 
 // Store is the PostgreSQL side of DS.

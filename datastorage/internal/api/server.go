@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/audit"
-	"github.com/dsenv/dsenv/internal/metrics"
-	"github.com/dsenv/dsenv/internal/store"
+	"github.com/dsenv/dsenv/datastorage/internal/audit"
+	"github.com/dsenv/dsenv/datastorage/internal/metrics"
+	"github.com/dsenv/dsenv/datastorage/internal/store"
 )
 
 // EventStore is where events are written and read.

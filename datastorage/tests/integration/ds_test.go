@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dsenv/dsenv/internal/dlq"
-	"github.com/dsenv/dsenv/internal/testdocker"
-	"github.com/dsenv/dsenv/migrations"
+	"github.com/dsenv/dsenv/datastorage/internal/dlq"
+	"github.com/dsenv/dsenv/datastorage/internal/testdocker"
+	"github.com/dsenv/dsenv/datastorage/migrations"
 )
 
 func TestMigrateAppliesOnceAndSecondRunIsNoOp(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dsenv/dsenv/internal/audit"
+	"github.com/dsenv/dsenv/datastorage/internal/audit"
 )
 
 // insertSQL writes a whole batch in one statement (so one transaction) from parallel arrays.

@@ -24,10 +24,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dsenv/dsenv/internal/dlq"
-	"github.com/dsenv/dsenv/internal/dsconfig"
-	"github.com/dsenv/dsenv/internal/health"
-	"github.com/dsenv/dsenv/internal/service"
+	"github.com/dsenv/dsenv/datastorage/internal/dlq"
+	"github.com/dsenv/dsenv/datastorage/internal/dsconfig"
+	"github.com/dsenv/dsenv/datastorage/internal/health"
+	"github.com/dsenv/dsenv/datastorage/internal/service"
 )
 
 func main() {

@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/audit"
-	"github.com/dsenv/dsenv/internal/metrics"
-	"github.com/dsenv/dsenv/internal/store"
+	"github.com/dsenv/dsenv/datastorage/internal/audit"
+	"github.com/dsenv/dsenv/datastorage/internal/metrics"
+	"github.com/dsenv/dsenv/datastorage/internal/store"
 )
 
 // Writer stores events; a replay of an already stored event must be a no-op.

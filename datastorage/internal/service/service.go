@@ -15,13 +15,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/dsenv/dsenv/internal/api"
-	"github.com/dsenv/dsenv/internal/dlq"
-	"github.com/dsenv/dsenv/internal/dsconfig"
-	"github.com/dsenv/dsenv/internal/health"
-	"github.com/dsenv/dsenv/internal/metrics"
-	"github.com/dsenv/dsenv/internal/retry"
-	"github.com/dsenv/dsenv/internal/store"
+	"github.com/dsenv/dsenv/datastorage/internal/api"
+	"github.com/dsenv/dsenv/datastorage/internal/dlq"
+	"github.com/dsenv/dsenv/datastorage/internal/dsconfig"
+	"github.com/dsenv/dsenv/datastorage/internal/health"
+	"github.com/dsenv/dsenv/datastorage/internal/metrics"
+	"github.com/dsenv/dsenv/datastorage/internal/retry"
+	"github.com/dsenv/dsenv/datastorage/internal/store"
 )
 
 // PartitionMonthsAhead is how many months after the current one get a partition.

@@ -22,7 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dsenv/dsenv/internal/testdocker"
+	"github.com/dsenv/dsenv/datastorage/internal/testdocker"
 )
 
 // binaries are built once per test binary run.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/dsenv/dsenv/internal/audit"
+	"github.com/dsenv/dsenv/datastorage/internal/audit"
 )
 
 type pagination struct {

@@ -18,11 +18,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dsenv/dsenv/internal/api"
-	"github.com/dsenv/dsenv/internal/audit"
-	"github.com/dsenv/dsenv/internal/dlq"
-	"github.com/dsenv/dsenv/internal/store"
-	"github.com/dsenv/dsenv/internal/testdocker"
+	"github.com/dsenv/dsenv/datastorage/internal/api"
+	"github.com/dsenv/dsenv/datastorage/internal/audit"
+	"github.com/dsenv/dsenv/datastorage/internal/dlq"
+	"github.com/dsenv/dsenv/datastorage/internal/store"
+	"github.com/dsenv/dsenv/datastorage/internal/testdocker"
 )
 
 func decodeBatch(t testing.TB, body []byte) []audit.Event {

@@ -11,7 +11,7 @@ import (
 // The fuzz targets run the request decoders on arbitrary bodies. Whatever the input, a decoder
 // must not panic, every rejection must be a client (validation) error, and every accepted event
 // must satisfy the invariants the store relies on. Seeds: testdata/fuzz/<target>/ plus f.Add.
-// Run: go test ./internal/audit -run '^$' -fuzz FuzzDecodeBatch -fuzztime 60s
+// Run: go test ./datastorage/internal/audit -run '^$' -fuzz FuzzDecodeBatch -fuzztime 60s
 
 func FuzzDecodeEvent(f *testing.F) {
 	f.Add(mustJSON(f, validEvent()))

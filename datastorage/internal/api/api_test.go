@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dsenv/dsenv/internal/audit"
+	"github.com/dsenv/dsenv/datastorage/internal/audit"
 )
 
 const token = "test-token"

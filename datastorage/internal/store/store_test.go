@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dsenv/dsenv/internal/dsconfig"
+	"github.com/dsenv/dsenv/datastorage/internal/dsconfig"
 )
 
 func TestPoolConfig(t *testing.T) {

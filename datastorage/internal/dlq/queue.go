@@ -14,9 +14,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/dsenv/dsenv/internal/audit"
-	"github.com/dsenv/dsenv/internal/dsconfig"
-	"github.com/dsenv/dsenv/internal/retry"
+	"github.com/dsenv/dsenv/datastorage/internal/audit"
+	"github.com/dsenv/dsenv/datastorage/internal/dsconfig"
+	"github.com/dsenv/dsenv/datastorage/internal/retry"
 )
 
 // Stream names, consumer group and message field (DS contract).

@@ -12,7 +12,7 @@ import (
 // BenchmarkPostgresFirstStart measures `docker run` of a fresh container (PGDATA on tmpfs)
 // until a TCP connection with the password answers SELECT 1: the image's template copy
 // against a real initdb (forced by POSTGRES_INITDB_ARGS), reported as ms-to-ready.
-// Run: go test -run '^$' -bench . -benchtime 5x ./tests/images
+// Run: go test -run '^$' -bench . -benchtime 5x ./images/tests
 func BenchmarkPostgresFirstStart(b *testing.B) {
 	for _, bc := range []struct {
 		name string
