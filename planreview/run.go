@@ -67,6 +67,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Dir == "" || o.ExecPath == "" {
 		return nil, errors.New("planreview: Dir and ExecPath are required")
 	}
+	if st, err := os.Stat(o.Dir); err != nil {
+		return nil, fmt.Errorf("plan %s: %w", o.Dir, err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("plan %s: not a directory", o.Dir)
+	}
 	tf, err := tfexec.NewTerraform(o.Dir, o.ExecPath)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", o.Dir, err)

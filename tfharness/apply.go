@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsenv/dsenv/internal/engine"
+	"github.com/dsenv/dsenv/internal/label"
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
@@ -87,7 +89,7 @@ func (f *containerFailure) Error() string {
 // with a *containerFailure when one exits non-zero (or keeps restarting). It returns a
 // function that stops the watch and waits for it.
 func (e *Env) watchContainers(ctx context.Context, cancel context.CancelCauseFunc) (stop func()) {
-	d, err := dockerFromEnv()
+	d, err := engine.FromEnv()
 	if err != nil {
 		return func() {}
 	}
@@ -105,7 +107,7 @@ func (e *Env) watchContainers(ctx context.Context, cancel context.CancelCauseFun
 				return
 			case <-tick.C:
 			}
-			cs, err := d.containers(ctx, LabelEnv+"="+e.ID)
+			cs, err := d.Containers(ctx, label.Env+"="+e.ID)
 			if err != nil {
 				continue
 			}
@@ -113,11 +115,11 @@ func (e *Env) watchContainers(ctx context.Context, cancel context.CancelCauseFun
 				if c.State != "exited" && c.State != "dead" && c.State != "restarting" {
 					continue
 				}
-				st, err := d.inspect(ctx, c.ID)
+				st, err := d.Inspect(ctx, c.ID)
 				if err != nil || st.State.ExitCode == 0 {
 					continue
 				}
-				logs, _ := d.logs(ctx, c.ID, 20, st.Config.Tty)
+				logs, _ := d.Logs(ctx, c.ID, 20, st.Config.Tty)
 				cancel(&containerFailure{name: c.Name, code: st.State.ExitCode, logs: e.redact(strings.TrimRight(logs, "\n"))})
 				return
 			}

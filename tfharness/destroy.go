@@ -7,6 +7,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/dsenv/dsenv/internal/engine"
+	"github.com/dsenv/dsenv/internal/label"
+	"github.com/dsenv/dsenv/internal/owner"
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
@@ -18,7 +21,7 @@ func (e *Env) destroy(ctx context.Context) error {
 	if e.aborted.Load() {
 		// A cancelled Terraform may leave its provider running; stop it before it
 		// creates anything after the removal below.
-		killProcesses("DSENV_ENV", e.ID)
+		owner.KillProcesses("DSENV_ENV", e.ID)
 	}
 	if e.cfg.teardown == TeardownDestroy && e.tf != nil && !e.aborted.Load() {
 		// -refresh=false: faster (no 2 s network read) and works after setup rebuilt an image.
@@ -26,7 +29,7 @@ func (e *Env) destroy(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("terraform destroy: %s", lastLines(e.redact(err.Error()), 20)))
 		}
 	}
-	d, err := dockerFromEnv()
+	d, err := engine.FromEnv()
 	if err != nil {
 		return err
 	}
@@ -39,12 +42,12 @@ func (e *Env) destroy(ctx context.Context) error {
 		if i > 0 {
 			time.Sleep(500 * time.Millisecond)
 		}
-		objs, err := d.list(ctx, LabelEnv+"="+e.ID)
+		objs, err := d.List(ctx, label.Env+"="+e.ID)
 		if err != nil {
 			errs = append(errs, err)
 			break
 		}
-		if err := d.remove(ctx, objs); err != nil {
+		if err := d.Remove(ctx, objs); err != nil {
 			errs = append(errs, err)
 		}
 	}

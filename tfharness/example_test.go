@@ -7,8 +7,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gruntwork-io/terratest/modules/terraform"
-
 	"github.com/dsenv/dsenv/tfharness"
 )
 
@@ -38,15 +36,4 @@ func ExampleUp() {
 	}
 	_ = env.Down(context.Background())
 	os.Exit(code)
-}
-
-// Terratest users keep their API; the bridge prepares an isolated workspace.
-func ExampleTerratestOptions() {
-	var t *testing.T // the test's t
-
-	opts := tfharness.TerratestOptions(t)
-	defer terraform.Destroy(t, opts)
-	terraform.InitAndApply(t, opts)
-	out := tfharness.TerratestOutputs(t, opts) // typed; terratest does not log the secrets
-	_ = out.DataStorage.URL
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dsenv/dsenv/internal/tfbin"
 )
 
 // Option configures an environment. Options are small types in the style of
@@ -41,6 +43,14 @@ const (
 	KeepNever     Keep = "never"
 	KeepOnFailure Keep = "failure" // DSENV_KEEP=1
 	KeepAlways    Keep = "always"  // DSENV_KEEP=always
+)
+
+// Binary names which IaC binary applies the modules.
+type Binary = tfbin.Binary
+
+const (
+	Terraform = tfbin.Terraform // the default
+	OpenTofu  = tfbin.OpenTofu  // DSENV_TF_BINARY=tofu
 )
 
 // Service names a service of the environment.
@@ -102,7 +112,7 @@ func newConfig(opts []Option) *config {
 		reattach:    os.Getenv("DSENV_REATTACH") != "0",
 	}
 	var err error
-	if c.binary, err = BinaryFromEnv(); err != nil {
+	if c.binary, err = tfbin.FromEnv(); err != nil {
 		c.setErr(err)
 	}
 	if v := os.Getenv("DSENV_KEEP"); v != "" {
@@ -159,9 +169,9 @@ func parseKeep(v string) (Keep, error) {
 	return KeepNever, fmt.Errorf("DSENV_KEEP=%q: want 1 (keep on failure), always or 0", v)
 }
 
-// ArtifactsDir is where logs of failed environments go: DSENV_ARTIFACTS_DIR, else
+// artifactsDir is where logs of failed environments go: DSENV_ARTIFACTS_DIR, else
 // dsenv-artifacts under the system temporary directory.
-func ArtifactsDir() string {
+func artifactsDir() string {
 	if d := os.Getenv("DSENV_ARTIFACTS_DIR"); d != "" {
 		if abs, err := filepath.Abs(d); err == nil {
 			return abs
@@ -175,7 +185,7 @@ func (c *config) artifacts() string {
 	if c.artifactsDir != "" {
 		return c.artifactsDir
 	}
-	return ArtifactsDir()
+	return artifactsDir()
 }
 
 type varsOption map[string]any
@@ -222,16 +232,8 @@ type keepOption Keep
 
 func (o keepOption) apply(c *config) { c.keep = Keep(o) }
 
-// WithKeepOnFailure leaves the environment running when the test fails (DSENV_KEEP=1)
-// and prints how to reach and remove it.
-func WithKeepOnFailure(keep bool) Option {
-	if keep {
-		return keepOption(KeepOnFailure)
-	}
-	return keepOption(KeepNever)
-}
-
-// WithKeep sets when the environment is left running (DSENV_KEEP).
+// WithKeep sets when the environment is left running (DSENV_KEEP): KeepOnFailure leaves
+// a failed test's environment running and prints how to reach and remove it.
 func WithKeep(k Keep) Option { return keepOption(k) }
 
 type timeoutOption time.Duration
@@ -245,7 +247,7 @@ type artifactsOption string
 
 func (o artifactsOption) apply(c *config) { c.artifactsDir = string(o) }
 
-// WithArtifactsDir sets where logs of failed environments go (default ArtifactsDir()).
+// WithArtifactsDir sets where logs of failed environments go (default DSENV_ARTIFACTS_DIR, else dsenv-artifacts in the temporary directory).
 func WithArtifactsDir(dir string) Option { return artifactsOption(dir) }
 
 type binaryOption Binary

@@ -3,6 +3,10 @@ package tfharness
 import (
 	"testing"
 	"time"
+
+	"github.com/dsenv/dsenv/internal/label"
+	"github.com/dsenv/dsenv/internal/owner"
+	"github.com/dsenv/dsenv/internal/secret"
 )
 
 func TestOptionsOverrideDefaultsFromTheEnvironment(t *testing.T) {
@@ -18,7 +22,7 @@ func TestOptionsOverrideDefaultsFromTheEnvironment(t *testing.T) {
 		t.Fatalf("env defaults not applied: keep %s teardown %s timeout %s binary %s", c.keep, c.teardown, c.timeout, c.binary)
 	}
 	c = newConfig([]Option{
-		WithKeepOnFailure(false), WithTeardown(TeardownFast), WithTimeout(time.Minute), WithBinary(Terraform),
+		WithKeep(KeepNever), WithTeardown(TeardownFast), WithTimeout(time.Minute), WithBinary(Terraform),
 		WithImage(ServicePostgres, "postgres:16-alpine"), WithLogLevel("debug"),
 		WithVars(map[string]any{"connect_attempts": 3}), WithLabels(map[string]string{"team": "gw"}),
 		WithSensitiveVar("api_token", "given"), WithArtifactsDir("/tmp/a"), WithLogTail(7),
@@ -63,13 +67,13 @@ func TestVarsKeepTheHarnessNamePrefixAndLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := e.vars()
-	if v["name_prefix"] != e.ID || v["log_level"] != "warn" || v["owner"] != CurrentOwner().String() {
+	if v["name_prefix"] != e.ID || v["log_level"] != "warn" || v["owner"] != owner.Current().String() {
 		t.Errorf("vars = %v", v)
 	}
-	if v["created"] == "" || e.labels()[LabelEnv] != e.ID || e.labels()["dsenv.persistent"] != "true" {
+	if v["created"] == "" || e.labels()[label.Env] != e.ID || e.labels()["dsenv.persistent"] != "true" {
 		t.Errorf("labels = %v", e.labels())
 	}
-	for _, name := range secretVars {
+	for _, name := range secret.Vars {
 		if len(e.secrets[name]) != 32 {
 			t.Errorf("secret %s has length %d; want 32 hex characters", name, len(e.secrets[name]))
 		}

@@ -86,8 +86,8 @@ var requiredOutputs = []string{
 	"datastorage_url", "api_token",
 }
 
-// DecodeOutputs turns the values of `terraform output -json` (name -> value) into Outputs.
-func DecodeOutputs(values map[string]json.RawMessage) (*Outputs, error) {
+// decodeOutputs turns the values of `terraform output -json` (name -> value) into Outputs.
+func decodeOutputs(values map[string]json.RawMessage) (*Outputs, error) {
 	var missing []string
 	for _, name := range requiredOutputs {
 		if _, ok := values[name]; !ok {
@@ -137,7 +137,7 @@ func DecodeOutputsJSON(doc []byte) (*Outputs, error) {
 	for k, m := range metas {
 		values[k] = m.Value
 	}
-	return DecodeOutputs(values)
+	return decodeOutputs(values)
 }
 
 // readOutputs reads the outputs from the local state file the apply just wrote (format
@@ -156,7 +156,7 @@ func readOutputs(ctx context.Context, tf *tfexec.Terraform, statePath string) (*
 			for k, m := range st.Outputs {
 				values[k] = m.Value
 			}
-			return DecodeOutputs(values)
+			return decodeOutputs(values)
 		}
 	}
 	// The JSON on stdout holds secrets: it must not reach the captured Terraform log.
@@ -169,5 +169,5 @@ func readOutputs(ctx context.Context, tf *tfexec.Terraform, statePath string) (*
 	for k, m := range metas {
 		values[k] = m.Value
 	}
-	return DecodeOutputs(values)
+	return decodeOutputs(values)
 }

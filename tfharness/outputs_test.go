@@ -90,7 +90,7 @@ func TestDecodeOutputsRejectsWrongTypesAndMissingOutputsWithoutValues(t *testing
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeOutputs(values(tt.mut))
+			_, err := decodeOutputs(values(tt.mut))
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v; want it to mention %q", err, tt.wantErr)
 			}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/dsenv/dsenv/internal/tfbin"
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
@@ -102,4 +104,28 @@ func (p *provider) stop() {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
+}
+
+// startProvider starts the environment's own provider process (see provider) in the
+// background. The channel yields it, or nil when the harness does not reattach (OpenTofu,
+// DSENV_REATTACH=0) or it could not start: Terraform then launches the provider itself.
+func (e *Env) startProvider(ctx context.Context) chan *provider {
+	ch := make(chan *provider, 1)
+	if !e.cfg.reattach || e.cfg.binary != Terraform {
+		ch <- nil
+		return ch
+	}
+	bin := cache.ProviderBinary(e.proc.cacheDir, tfbin.ProviderHost(e.cfg.binary))
+	env := tfbin.Env(map[string]string{"DSENV_ENV": e.ID, "DSENV_OWNER": e.Owner,
+		// Its plugin socket goes in the process's directory, which the reaper removes: a
+		// provider killed outright leaves no socket file in /tmp.
+		"PLUGIN_UNIX_SOCKET_DIR": e.proc.base})
+	go func() {
+		p, err := startProvider(ctx, bin, tfbin.ProviderHost(e.cfg.binary)+"/kreuzwerker/docker", env)
+		if err != nil {
+			e.logf("env %s: provider: %v (Terraform starts its own)", e.ID, err)
+		}
+		ch <- p
+	}()
+	return ch
 }

@@ -13,6 +13,10 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dsenv/dsenv/internal/engine"
+	"github.com/dsenv/dsenv/internal/label"
+	"github.com/dsenv/dsenv/internal/owner"
 )
 
 // The reaper covers what no Cleanup can: `go test -timeout` (the testing package panics
@@ -61,7 +65,7 @@ func startReaper(p *process) error {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(),
 		reaperForEnv+"="+strconv.Itoa(os.Getpid()),
-		reaperOwnerEnv+"="+CurrentOwner().String(),
+		reaperOwnerEnv+"="+owner.Current().String(),
 		reaperDirEnv+"="+p.base,
 	)
 	cmd.Stdin = r // stdout and stderr stay closed: `go test` must not wait for the reaper
@@ -106,8 +110,8 @@ func runReaper(parent string, in io.Reader) int {
 		logger.Printf("bad %s=%q", reaperForEnv, parent)
 		return 2
 	}
-	owner := os.Getenv(reaperOwnerEnv)
-	logger.Printf("watching owner %s", owner)
+	ownerLabel := os.Getenv(reaperOwnerEnv)
+	logger.Printf("watching owner %s", ownerLabel)
 
 	kept := map[string]bool{}
 	var mu sync.Mutex
@@ -139,16 +143,16 @@ wait:
 		}
 	}
 	logger.Printf("parent gone")
-	if owner == "" {
+	if ownerLabel == "" {
 		return 0
 	}
-	if n := killProcesses("DSENV_OWNER", owner); n > 0 {
+	if n := owner.KillProcesses("DSENV_OWNER", ownerLabel); n > 0 {
 		logger.Printf("killed %d Terraform/provider processes", n)
 	}
 	mu.Lock()
 	keep := kept
 	mu.Unlock()
-	n, err := reapOwner(context.Background(), owner, keep, logger)
+	n, err := reapOwner(context.Background(), ownerLabel, keep, logger)
 	if err != nil {
 		logger.Printf("error: %v", err)
 	}
@@ -164,19 +168,19 @@ wait:
 func reapOwner(ctx context.Context, owner string, keep map[string]bool, logger *log.Logger) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	d, err := dockerFromEnv()
+	d, err := engine.FromEnv()
 	if err != nil {
 		return 0, err
 	}
 	removed, empty := 0, 0
 	for empty < 2 && ctx.Err() == nil {
-		objs, err := d.list(ctx, LabelOwner+"="+owner)
+		objs, err := d.List(ctx, label.Owner+"="+owner)
 		if err != nil {
 			return removed, err
 		}
-		var doomed []object
+		var doomed []engine.Object
 		for _, o := range objs {
-			if !keep[o.Labels[LabelEnv]] {
+			if !keep[o.Labels[label.Env]] {
 				doomed = append(doomed, o)
 			}
 		}
@@ -184,7 +188,7 @@ func reapOwner(ctx context.Context, owner string, keep map[string]bool, logger *
 			empty++
 		} else {
 			empty = 0
-			if err := d.remove(ctx, doomed); err != nil {
+			if err := d.Remove(ctx, doomed); err != nil {
 				logger.Printf("remove: %v", err)
 			}
 			removed += len(doomed)

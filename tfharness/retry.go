@@ -20,10 +20,10 @@ func newRetryRule(pattern, why string) (retryRule, error) {
 	return retryRule{re: re, why: why}, nil
 }
 
-// RetryableErrors are the transient errors retried by default, as terratest's
+// defaultRetryableErrors are the transient errors retried by default, as terratest's
 // RetryableTerraformErrors: regular expression -> why it is transient. Anything else
 // fails at once: a retry would only hide a real problem for longer.
-var RetryableErrors = map[string]string{
+var defaultRetryableErrors = map[string]string{
 	`(?i)timeout while waiting for plugin to start`:            "provider plugin slow to start on a busy machine",
 	`(?i)timed out waiting for server handshake`:               "provider plugin slow to start on a busy machine",
 	`(?i)plugin exited before we could connect`:                "provider plugin crashed while starting",
@@ -36,8 +36,8 @@ var RetryableErrors = map[string]string{
 }
 
 func defaultRetryable() []retryRule {
-	rules := make([]retryRule, 0, len(RetryableErrors))
-	for p, why := range RetryableErrors {
+	rules := make([]retryRule, 0, len(defaultRetryableErrors))
+	for p, why := range defaultRetryableErrors {
 		rules = append(rules, retryRule{re: regexp.MustCompile(p), why: why})
 	}
 	return rules

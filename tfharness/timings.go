@@ -82,3 +82,27 @@ func appendTimings(path string, r timingsRecord) error {
 	}
 	return err
 }
+
+// report prints the one-line timing summary and appends it to the timings file.
+func (e *Env) report(failed bool) {
+	if e.runnerVars != nil {
+		e.logf("env %s: prepared for terratest in %s, removed in %s", e.ID, round(e.Timings.Copy), round(e.Timings.Destroy))
+		return
+	}
+	e.logf("env %s: %s", e.ID, e.Timings)
+	if e.cfg.timingsFile == "" {
+		return
+	}
+	t := e.Timings
+	rec := timingsRecord{
+		Env: e.ID, Test: e.cfg.testName, Binary: string(e.cfg.binary), Teardown: string(e.cfg.teardown),
+		Failed: failed, Start: e.Created.UTC().Format(time.RFC3339),
+		CopyS: t.Copy.Seconds(), InitS: t.Init.Seconds(), NetworkS: t.Network.Seconds(),
+		ApplyS: t.Apply.Seconds(), ReadyS: t.Ready.Seconds(), UpS: t.Up().Seconds(),
+		DestroyS: t.Destroy.Seconds(), Retries: t.Retries, Parallel: trackedPeak(),
+		Timestamp: time.Now().Unix(),
+	}
+	if err := appendTimings(e.cfg.timingsFile, rec); err != nil {
+		e.logf("env %s: timings file: %v", e.ID, err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -21,6 +20,8 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 
 	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/dsenv/dsenv/internal/sweep"
+	"github.com/dsenv/dsenv/internal/tfbin"
 	dsterraform "github.com/dsenv/dsenv/terraform"
 )
 
@@ -32,8 +33,6 @@ import (
 //
 // `terraform init` runs once per process and tree (the template); every environment
 // reuses its providers and module manifest, so an environment costs no init.
-
-const dataDirName = ".tfdata"
 
 // treeFile is one source file of a module tree.
 type treeFile struct {
@@ -54,7 +53,7 @@ type tree struct {
 func includeFile(p string) bool {
 	base := path.Base(p)
 	for _, dir := range strings.Split(path.Dir(p), "/") {
-		if dir == ".terraform" || dir == dataDirName || (strings.HasPrefix(dir, ".") && dir != ".") {
+		if dir == ".terraform" || dir == sweep.DataDirName || (strings.HasPrefix(dir, ".") && dir != ".") {
 			return false
 		}
 	}
@@ -79,7 +78,7 @@ func loadTree(fsys fs.FS) (*tree, error) {
 			return err
 		}
 		if d.IsDir() {
-			if p != "." && (d.Name() == ".terraform" || d.Name() == dataDirName) {
+			if p != "." && (d.Name() == ".terraform" || d.Name() == sweep.DataDirName) {
 				return fs.SkipDir
 			}
 			return nil
@@ -151,7 +150,7 @@ func newProcess() (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, err := os.MkdirTemp("", fmt.Sprintf("dsenv-%d-", os.Getpid()))
+	base, err := os.MkdirTemp("", sweep.WorkDirPrefix(os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("create work directory: %w", err)
 	}
@@ -179,34 +178,6 @@ type template struct {
 	ready    time.Time // when init finished
 }
 
-// terraformEnv is the environment of every Terraform process: the caller's, so that PATH,
-// HOME and DOCKER_HOST survive, minus anything that would make a run depend on the user's
-// Terraform setup, plus ours.
-func terraformEnv(extra map[string]string) map[string]string {
-	env := map[string]string{}
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "TF_CLI_CONFIG_FILE", k == "TERRAFORM_CONFIG", k == "TF_DATA_DIR",
-			k == "TF_PLUGIN_CACHE_DIR", k == "TF_IGNORE",
-			strings.HasPrefix(k, "DSENV_REAPER_"):
-			continue
-		}
-		env[k] = v
-	}
-	env = tfexec.CleanEnv(env) // TF_VAR_*, TF_CLI_ARGS*, TF_LOG*, TF_WORKSPACE ...
-	env["CHECKPOINT_DISABLE"] = "1"
-	maps.Copy(env, extra)
-	return env
-}
-
-func providerHost(b Binary) string {
-	if b == OpenTofu {
-		return "registry.opentofu.org"
-	}
-	return "registry.terraform.io"
-}
-
 // embeddedTree is the dsenv module tree shipped inside the binary.
 var embeddedTree = sync.OnceValues(func() (*tree, error) { return loadTree(dsterraform.FS) })
 
@@ -228,11 +199,11 @@ func (p *process) template(ctx context.Context, cfg *config) (t *template, first
 	if t, ok := p.templates[key]; ok {
 		return t, false, nil
 	}
-	if _, err := os.Stat(cache.ProviderBinary(p.cacheDir, providerHost(cfg.binary))); err != nil {
+	if _, err := os.Stat(cache.ProviderBinary(p.cacheDir, tfbin.ProviderHost(cfg.binary))); err != nil {
 		return nil, false, fmt.Errorf("docker provider not in the mirror %s: run `make setup` (dsenv setup) first",
 			cache.ProviderMirror(p.cacheDir))
 	}
-	execPath, v, err := FindBinary(ctx, cfg.binary, filepath.Join(p.cacheDir, "bin"))
+	execPath, v, err := tfbin.Find(ctx, cfg.binary, filepath.Join(p.cacheDir, "bin"))
 	if err != nil {
 		return nil, false, err
 	}
@@ -240,7 +211,7 @@ func (p *process) template(ctx context.Context, cfg *config) (t *template, first
 		dir: filepath.Join(p.base, "template-"+key), root: cfg.moduleRoot, tree: tr,
 		execPath: execPath, version: v,
 	}
-	t.dataDir = filepath.Join(t.dir, dataDirName)
+	t.dataDir = filepath.Join(t.dir, sweep.DataDirName)
 	if err := tr.write(t.dir); err != nil {
 		return nil, false, fmt.Errorf("write template: %w", err)
 	}
@@ -252,7 +223,7 @@ func (p *process) template(ctx context.Context, cfg *config) (t *template, first
 	if err != nil {
 		return nil, false, err
 	}
-	if err := tf.SetEnv(terraformEnv(map[string]string{
+	if err := tf.SetEnv(tfbin.Env(map[string]string{
 		"TF_CLI_CONFIG_FILE": p.cliConfig, "TF_DATA_DIR": t.dataDir,
 	})); err != nil {
 		return nil, false, err
@@ -290,7 +261,7 @@ func (p *process) workspace(t *template, id string, link bool) (wd, dataDir stri
 	if err := os.WriteFile(filepath.Join(wd, ".terraform.lock.hcl"), t.lock, 0o644); err != nil {
 		return "", "", err
 	}
-	dataDir = filepath.Join(dir, dataDirName)
+	dataDir = filepath.Join(dir, sweep.DataDirName)
 	if err := os.Mkdir(dataDir, 0o700); err != nil {
 		return "", "", err
 	}

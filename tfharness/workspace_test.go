@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/dsenv/dsenv/internal/tfbin"
 	dsterraform "github.com/dsenv/dsenv/terraform"
 )
 
@@ -87,7 +88,7 @@ func TestTerraformEnvKeepsPathAndHomeAndDropsUserTerraformSettings(t *testing.T)
 	t.Setenv("TF_CLI_ARGS_apply", "-parallelism=1")
 	t.Setenv("TF_DATA_DIR", "/elsewhere")
 	t.Setenv("TF_LOG", "TRACE")
-	env := terraformEnv(map[string]string{"TF_CLI_CONFIG_FILE": "/ours", "TF_DATA_DIR": "/data"})
+	env := tfbin.Env(map[string]string{"TF_CLI_CONFIG_FILE": "/ours", "TF_DATA_DIR": "/data"})
 	if env["PATH"] != os.Getenv("PATH") || env["HOME"] != os.Getenv("HOME") {
 		t.Error("PATH or HOME lost")
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/dsenv/dsenv/tfharness"
+	"github.com/dsenv/dsenv/internal/persistent"
 )
 
 func init() {
@@ -28,7 +28,7 @@ func runDown(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := &tfharness.Persistent{Dir: d, Binary: b, Output: os.Stderr}
+	p := &persistent.Persistent{Dir: d, Binary: b, Output: os.Stderr}
 	id, idErr := p.EnvID()
 	// Ctrl-C does not stop a destroy halfway: that would only leave more to clean up.
 	n, err := p.Down(context.WithoutCancel(ctx))

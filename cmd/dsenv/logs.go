@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/dsenv/dsenv/tfharness"
+	"github.com/dsenv/dsenv/internal/engine"
+	"github.com/dsenv/dsenv/internal/label"
+	"github.com/dsenv/dsenv/internal/persistent"
 )
 
 func init() {
@@ -27,7 +29,7 @@ func runLogs(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		id, err := (&tfharness.Persistent{Dir: d}).EnvID()
+		id, err := (&persistent.Persistent{Dir: d}).EnvID()
 		if errors.Is(err, os.ErrNotExist) {
 			return errors.New("no environment from `dsenv up` here: pass --env ID (dsenv sweep --dry-run --all lists them)")
 		}
@@ -36,13 +38,13 @@ func runLogs(ctx context.Context, args []string) error {
 		}
 		*env = id
 	}
-	reports, err := tfharness.CollectLogs(ctx, *env, *tail)
+	reports, err := engine.CollectLogs(ctx, *env, *tail)
 	if err != nil {
 		return err
 	}
 	if len(reports) == 0 {
-		return fmt.Errorf("no containers labelled %s=%s", tfharness.LabelEnv, *env)
+		return fmt.Errorf("no containers labelled %s=%s", label.Env, *env)
 	}
-	tfharness.WriteReport(os.Stdout, reports)
+	engine.WriteReport(os.Stdout, reports)
 	return nil
 }

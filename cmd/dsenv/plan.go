@@ -8,8 +8,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/dsenv/dsenv/internal/tfbin"
 	"github.com/dsenv/dsenv/planreview"
-	"github.com/dsenv/dsenv/tfharness"
 )
 
 func init() {
@@ -98,24 +99,25 @@ func runPlan(ctx context.Context, args []string) error {
 		return err
 	}
 
-	opts := []tfharness.PlanOption{tfharness.PlanTitle(a.title)}
-	for _, f := range a.varFiles {
-		opts = append(opts, tfharness.PlanVarFile(f))
+	b, err := tfbin.FromEnv()
+	if err != nil {
+		return err
 	}
-	if a.noInit {
-		opts = append(opts, tfharness.PlanSkipInit())
+	execPath, _, err := tfbin.Find(ctx, b, "")
+	if err != nil {
+		return err
 	}
-	if a.pluginDir != "" {
-		opts = append(opts, tfharness.PlanPluginDir(a.pluginDir))
+	o := planreview.Options{
+		Dir: a.dir, ExecPath: execPath, VarFiles: a.varFiles, SkipInit: a.noInit,
+		PluginDir: a.pluginDir, JSONFile: a.jsonOut, Render: planreview.RenderOptions{Title: a.title},
 	}
-	if a.jsonOut != "" {
-		opts = append(opts, tfharness.PlanJSONFile(a.jsonOut))
+	if o.PluginDir == "" && !o.SkipInit {
+		o.PluginDir = providerMirror(b)
 	}
 	if a.verbose {
-		opts = append(opts, tfharness.PlanOutput(os.Stderr, os.Stderr))
+		o.Stdout, o.Stderr = os.Stderr, os.Stderr
 	}
-
-	r, err := tfharness.PlanReview(ctx, a.dir, opts...)
+	r, err := planreview.Run(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -137,4 +139,16 @@ func runPlan(ctx context.Context, args []string) error {
 		}
 	}
 	return nil
+}
+
+// providerMirror returns the cache's provider mirror when it holds the provider for b.
+func providerMirror(b tfbin.Binary) string {
+	dir, err := cache.Dir()
+	if err != nil {
+		return ""
+	}
+	if _, err := os.Stat(cache.ProviderBinary(dir, tfbin.ProviderHost(b))); err != nil {
+		return ""
+	}
+	return cache.ProviderMirror(dir)
 }

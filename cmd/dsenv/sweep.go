@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dsenv/dsenv/tfharness"
+	"github.com/dsenv/dsenv/internal/sweep"
 )
 
 func init() {
@@ -15,7 +15,7 @@ func init() {
 
 func runSweep(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	var o tfharness.SweepOptions
+	var o sweep.Options
 	fs.StringVar(&o.Env, "env", "", "remove this one environment (any owner)")
 	fs.DurationVar(&o.TTL, "ttl", 0, "also remove environments older than this whose owner is not alive here (e.g. 24h)")
 	fs.BoolVar(&o.All, "all", false, "also remove persistent environments (make up, shared); never one whose owner is alive")
@@ -23,7 +23,7 @@ func runSweep(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	swept, err := tfharness.Sweep(ctx, o)
+	swept, err := sweep.Run(ctx, o)
 	verb := "removed"
 	if o.DryRun {
 		verb = "would remove"

@@ -12,7 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dsenv/dsenv/tfharness"
+	"github.com/dsenv/dsenv/internal/persistent"
+	"github.com/dsenv/dsenv/internal/tfbin"
 )
 
 func init() {
@@ -60,7 +61,7 @@ func runUp(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := &tfharness.Persistent{Dir: d, Name: *name, Binary: b, Output: os.Stderr}
+	p := &persistent.Persistent{Dir: d, Name: *name, Binary: b, Output: os.Stderr}
 	_, statErr := os.Stat(p.VarsFile())
 	outputs, err := p.Up(ctx)
 	if err != nil {
@@ -68,7 +69,7 @@ func runUp(ctx context.Context, args []string) error {
 	}
 	rel := relPath(d)
 	if os.IsNotExist(statErr) {
-		fmt.Printf("\nCredentials generated into %s (git-ignored, mode 0600).\n", filepath.Join(rel, tfharness.VarsFileName))
+		fmt.Printf("\nCredentials generated into %s (git-ignored, mode 0600).\n", filepath.Join(rel, persistent.VarsFileName))
 	}
 	fmt.Printf("\nEnvironment is up. Outputs (secrets hidden):\n")
 	names := make([]string, 0, len(outputs))
@@ -88,12 +89,12 @@ func runUp(ctx context.Context, args []string) error {
 	return nil
 }
 
-func binaryFlag(v string) (tfharness.Binary, error) {
+func binaryFlag(v string) (tfbin.Binary, error) {
 	if v == "" {
-		return tfharness.BinaryFromEnv()
+		return tfbin.FromEnv()
 	}
-	switch b := tfharness.Binary(v); b {
-	case tfharness.Terraform, tfharness.OpenTofu:
+	switch b := tfbin.Binary(v); b {
+	case tfbin.Terraform, tfbin.OpenTofu:
 		return b, nil
 	}
 	return "", fmt.Errorf("--binary %q: want terraform or tofu", v)

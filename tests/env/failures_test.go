@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dsenv/dsenv/datastorage/migrations"
+	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/dsenv/dsenv/tfharness"
 )
@@ -49,7 +50,7 @@ func upMustFail(t *testing.T, ctx context.Context, vars map[string]any) (time.Du
 	id := m[1]
 
 	// Up removed the environment before returning, and nothing turns up afterwards.
-	for _, filter := range []string{tfharness.LabelEnv + "=" + id, markerLabel + "=" + marker} {
+	for _, filter := range []string{label.Env + "=" + id, markerLabel + "=" + marker} {
 		assert.Empty(t, labelled.Objects(t, ctx, filter), "objects labelled %s right after the failed Up", filter)
 	}
 	time.Sleep(time.Second)

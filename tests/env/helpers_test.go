@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/dsenv/dsenv/internal/cache"
-	"github.com/dsenv/dsenv/tfharness"
+	"github.com/dsenv/dsenv/internal/tfbin"
 )
 
 // images are the local images the root module uses by default; `make setup` builds them.
@@ -186,7 +186,7 @@ func copyTerraform(t *testing.T, root, dst string) string {
 // an environment for it: the provider mirror's CLI config, no TF_VAR_* or TF_CLI_ARGS*.
 func terraformCmd(t *testing.T, ctx context.Context) (string, []string) {
 	t.Helper()
-	b, err := tfharness.BinaryFromEnv()
+	b, err := tfbin.FromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func terraformCmd(t *testing.T, ctx context.Context) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path, _, err := tfharness.FindBinary(ctx, b, filepath.Join(dir, "bin"))
+	path, _, err := tfbin.Find(ctx, b, filepath.Join(dir, "bin"))
 	if err != nil {
 		t.Fatalf("%s not found (run `make setup`): %v", b, err)
 	}

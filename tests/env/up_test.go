@@ -16,8 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dsenv/dsenv/internal/label"
+	"github.com/dsenv/dsenv/internal/persistent"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
-	"github.com/dsenv/dsenv/tfharness"
 )
 
 // TestUpDown is the `make up` / `make down` path (issue 4, Must show 1, 2, 3 and 7): a
@@ -30,7 +31,7 @@ func TestUpDown(t *testing.T) {
 	bin := buildDsenv(t, ctx, filepath.Join(root), work)
 	envDir := filepath.Join(copyTerraform(t, root, filepath.Join(work, "terraform")), "env")
 	name := "dsenv-up-" + randomSuffix(t, 8)
-	filter := tfharness.LabelEnv + "=" + name
+	filter := label.Env + "=" + name
 	t.Cleanup(func() { labelled.Remove(t, filter) })
 
 	// dsenv up, from the directory above the copied tree (relative paths in its output).
@@ -40,7 +41,7 @@ func TestUpDown(t *testing.T) {
 	t.Logf("dsenv up stdout:\n%s", up.stdout)
 
 	// The credentials: generated into a private variables file, never printed.
-	varsFile := filepath.Join(envDir, tfharness.VarsFileName)
+	varsFile := filepath.Join(envDir, persistent.VarsFileName)
 	fi, err := os.Stat(varsFile)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "mode of %s", varsFile)

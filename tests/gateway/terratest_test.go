@@ -3,9 +3,8 @@ package gateway_test
 import (
 	"testing"
 
+	"github.com/dsenv/dsenv/tfharness/terratest"
 	"github.com/gruntwork-io/terratest/modules/terraform"
-
-	"github.com/dsenv/dsenv/tfharness"
 )
 
 // TestGatewayAuditTrailTerratest is the same suite written the terratest way: options
@@ -14,11 +13,11 @@ import (
 // terratest logging them.
 func TestGatewayAuditTrailTerratest(t *testing.T) {
 	t.Parallel()
-	opts := tfharness.TerratestOptions(t)
+	opts := terratest.Options(t)
 	defer terraform.Destroy(t, opts)
 	terraform.InitAndApply(t, opts)
 
-	out := tfharness.TerratestOutputs(t, opts)
+	out := terratest.Outputs(t, opts)
 	if url := terraform.Output(t, opts, "datastorage_url"); url != out.DataStorage.URL {
 		t.Fatalf("terraform.Output(datastorage_url) = %q; TerratestOutputs has %q", url, out.DataStorage.URL)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/tests/internal/gateway"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/dsenv/dsenv/tfharness"
@@ -121,7 +122,7 @@ func TestThreeParallelEnvironmentsAreIsolated(t *testing.T) {
 	// Every subtest's Cleanup has run: nothing labelled with their ids may remain.
 	ctx := context.Background()
 	for _, s := range all {
-		if objs := labelled.Objects(t, ctx, tfharness.LabelEnv+"="+s.id); len(objs) > 0 {
+		if objs := labelled.Objects(t, ctx, label.Env+"="+s.id); len(objs) > 0 {
 			t.Errorf("left behind by %s: %v", s.id, objs)
 		}
 	}

@@ -29,7 +29,6 @@ import (
 	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/planreview"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
-	"github.com/dsenv/dsenv/tfharness"
 	"github.com/hashicorp/terraform-exec/tfexec"
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -269,11 +268,10 @@ func (e *sharedEnv) applyReplace(ctx context.Context, addrs ...string) {
 	e.t.Logf("apply -replace %s: %.1fs", strings.Join(addrs, " "), time.Since(start).Seconds())
 }
 
-func (e *sharedEnv) plan(ctx context.Context) *tfharness.PlanResult {
+func (e *sharedEnv) plan(ctx context.Context) *planreview.Result {
 	e.t.Helper()
-	r, err := tfharness.PlanReview(ctx, e.dir,
-		tfharness.PlanExecPath(e.execPath), tfharness.PlanVarFile(e.varsFile),
-		tfharness.PlanSkipInit(), tfharness.PlanTitle("terraform/envs/shared"))
+	r, err := planreview.Run(ctx, planreview.Options{Dir: e.dir, ExecPath: e.execPath,
+		VarFiles: []string{e.varsFile}, SkipInit: true, Render: planreview.RenderOptions{Title: "terraform/envs/shared"}})
 	if err != nil {
 		e.t.Fatalf("plan: %v", err)
 	}

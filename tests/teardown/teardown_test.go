@@ -20,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsenv/dsenv/internal/label"
+	"github.com/dsenv/dsenv/internal/owner"
+	"github.com/dsenv/dsenv/internal/sweep"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/dsenv/dsenv/tfharness"
 )
@@ -87,7 +90,7 @@ func startChild(t *testing.T, mode string, env ...string) *child {
 		}
 		// Whatever happened, leave nothing of the child behind: no objects, and no work
 		// directory (children without a reaper cannot remove theirs).
-		_, _ = tfharness.Sweep(context.Background(), tfharness.SweepOptions{})
+		_, _ = sweep.Run(context.Background(), sweep.Options{})
 		dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("dsenv-%d-*", cmd.Process.Pid)))
 		for _, d := range dirs {
 			_ = os.RemoveAll(d)
@@ -98,7 +101,7 @@ func startChild(t *testing.T, mode string, env ...string) *child {
 
 // owner is the label filter matching everything the child created.
 func (c *child) owner() string {
-	return fmt.Sprintf("%s=%d@%s", tfharness.LabelOwner, c.cmd.Process.Pid, tfharness.Hostname())
+	return fmt.Sprintf("%s=%d@%s", label.Owner, c.cmd.Process.Pid, owner.Hostname())
 }
 
 // wait returns the child's exit error, failing the test after timeout.
@@ -147,7 +150,7 @@ func (c *child) waitMidApply(t *testing.T) []string {
 func TestSIGKILLedChildIsReapedAndOthersAreUntouched(t *testing.T) {
 	ctx := context.Background()
 	bystander := tfharness.New(t)
-	before := labelled.Running(t, ctx, tfharness.LabelEnv+"="+bystander.ID)
+	before := labelled.Running(t, ctx, label.Env+"="+bystander.ID)
 
 	c := startChild(t, "apply")
 	seen := c.waitMidApply(t)
@@ -162,7 +165,7 @@ func TestSIGKILLedChildIsReapedAndOthersAreUntouched(t *testing.T) {
 	t.Logf("all objects of the killed child gone %s after SIGKILL", time.Since(killed).Round(10*time.Millisecond))
 	_ = took
 
-	after := labelled.Running(t, ctx, tfharness.LabelEnv+"="+bystander.ID)
+	after := labelled.Running(t, ctx, label.Env+"="+bystander.ID)
 	if strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Errorf("bystander %s changed: running %v, before %v", bystander.ID, after, before)
 	}
@@ -269,7 +272,7 @@ func TestFailingTestIsKeptWithDSENV_KEEP(t *testing.T) {
 		t.Fatalf("child did not say it kept its environment:\n%s", out)
 	}
 	id := m[1]
-	t.Cleanup(func() { _, _ = tfharness.Sweep(context.Background(), tfharness.SweepOptions{Env: id}) })
+	t.Cleanup(func() { _, _ = sweep.Run(context.Background(), sweep.Options{Env: id}) })
 	for _, want := range []string{"sweep --env " + id, "docker rm -f -v"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("keep message lacks %q", want)
@@ -278,7 +281,7 @@ func TestFailingTestIsKeptWithDSENV_KEEP(t *testing.T) {
 	// The child's reaper has seen its parent go; it must have spared the kept environment,
 	// and so must a sweep, although the owner is gone.
 	time.Sleep(2 * time.Second)
-	if swept, err := tfharness.Sweep(ctx, tfharness.SweepOptions{}); err != nil {
+	if swept, err := sweep.Run(ctx, sweep.Options{}); err != nil {
 		t.Fatal(err)
 	} else {
 		for _, s := range swept {
@@ -287,15 +290,15 @@ func TestFailingTestIsKeptWithDSENV_KEEP(t *testing.T) {
 			}
 		}
 	}
-	running := labelled.Running(t, ctx, tfharness.LabelEnv+"="+id)
+	running := labelled.Running(t, ctx, label.Env+"="+id)
 	if len(running) < 3 {
 		t.Fatalf("kept environment %s: running %v", id, running)
 	}
-	swept, err := tfharness.Sweep(ctx, tfharness.SweepOptions{Env: id})
+	swept, err := sweep.Run(ctx, sweep.Options{Env: id})
 	if err != nil || len(swept) != 1 {
 		t.Fatalf("sweep --env %s: %v %v", id, swept, err)
 	}
-	labelled.WaitGone(t, ctx, tfharness.LabelEnv+"="+id, 10*time.Second)
+	labelled.WaitGone(t, ctx, label.Env+"="+id, 10*time.Second)
 }
 
 type syncBuffer struct {

@@ -1,4 +1,4 @@
-package tfharness
+package engine
 
 import (
 	"encoding/binary"
@@ -26,8 +26,8 @@ func TestNewDockerHosts(t *testing.T) {
 	for host, ok := range map[string]bool{
 		"": true, "unix:///run/docker.sock": true, "tcp://127.0.0.1:2375": true, "ssh://me@box": false,
 	} {
-		if _, err := newDocker(host); (err == nil) != ok {
-			t.Errorf("newDocker(%q) err = %v", host, err)
+		if _, err := New(host); (err == nil) != ok {
+			t.Errorf("New(%q) err = %v", host, err)
 		}
 	}
 }

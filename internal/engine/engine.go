@@ -1,4 +1,7 @@
-package tfharness
+// Package engine is a minimal client of the Docker Engine API (Docker, or Podman's
+// compatible service) for what dsenv does itself: list, inspect, read logs of and
+// remove labelled objects, and create networks.
+package engine
 
 import (
 	"bytes"
@@ -17,28 +20,28 @@ import (
 	"time"
 )
 
-// docker is a minimal client for the Docker Engine API: the handful of calls the harness
+// Client is a minimal client for the Docker Engine API: the handful of calls the harness
 // needs to list, inspect, read logs of and remove labelled objects. Talking to the API
 // directly (instead of the docker CLI or the SDK module) keeps teardown fast and keeps
 // the Docker SDK out of the dependencies of every suite that imports tfharness.
-type docker struct {
+type Client struct {
 	http *http.Client
 	base string // "http://docker" for a unix socket, "http://host:port" for tcp
 }
 
 var (
 	dockerOnce   sync.Once
-	dockerClient *docker
+	dockerClient *Client
 	dockerErr    error
 )
 
-// dockerFromEnv returns the process-wide client for $DOCKER_HOST (default the local socket).
-func dockerFromEnv() (*docker, error) {
-	dockerOnce.Do(func() { dockerClient, dockerErr = newDocker(os.Getenv("DOCKER_HOST")) })
+// FromEnv returns the process-wide client for $DOCKER_HOST (default the local socket).
+func FromEnv() (*Client, error) {
+	dockerOnce.Do(func() { dockerClient, dockerErr = New(os.Getenv("DOCKER_HOST")) })
 	return dockerClient, dockerErr
 }
 
-func newDocker(host string) (*docker, error) {
+func New(host string) (*Client, error) {
 	if host == "" {
 		host = "unix:///var/run/docker.sock"
 	}
@@ -47,7 +50,7 @@ func newDocker(host string) (*docker, error) {
 		return nil, fmt.Errorf("DOCKER_HOST=%q: %w", host, err)
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second}
-	d := &docker{http: &http.Client{Transport: tr}}
+	d := &Client{http: &http.Client{Transport: tr}}
 	switch u.Scheme {
 	case "unix":
 		sock := u.Path
@@ -67,16 +70,16 @@ func newDocker(host string) (*docker, error) {
 	return d, nil
 }
 
-// apiError is a non-2xx answer of the Docker API.
-type apiError struct {
+// APIError is a non-2xx answer of the Docker API.
+type APIError struct {
 	Status  int
 	Message string
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("docker API %d: %s", e.Status, e.Message) }
+func (e *APIError) Error() string { return fmt.Sprintf("docker API %d: %s", e.Status, e.Message) }
 
-func isStatus(err error, codes ...int) bool {
-	var ae *apiError
+func IsStatus(err error, codes ...int) bool {
+	var ae *APIError
 	if !errors.As(err, &ae) {
 		return false
 	}
@@ -88,7 +91,7 @@ func isStatus(err error, codes ...int) bool {
 	return false
 }
 
-func (d *docker) do(ctx context.Context, method, path string, q url.Values, out any) ([]byte, error) {
+func (d *Client) do(ctx context.Context, method, path string, q url.Values, out any) ([]byte, error) {
 	u := d.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -112,7 +115,7 @@ func (d *docker) do(ctx context.Context, method, path string, q url.Values, out 
 		if m.Message == "" {
 			m.Message = strings.TrimSpace(string(body))
 		}
-		return nil, &apiError{Status: resp.StatusCode, Message: m.Message}
+		return nil, &APIError{Status: resp.StatusCode, Message: m.Message}
 	}
 	if out != nil {
 		if err := json.Unmarshal(body, out); err != nil {
@@ -128,8 +131,8 @@ func labelFilter(terms ...string) url.Values {
 	return url.Values{"filters": {string(f)}}
 }
 
-// object is a labelled Docker object the harness may remove.
-type object struct {
+// Object is a labelled Docker object the harness may remove.
+type Object struct {
 	Kind   string // "container", "network" or "volume"
 	ID     string // id for containers and networks, name for volumes
 	Name   string
@@ -137,7 +140,7 @@ type object struct {
 	State  string // containers: running, exited, ...
 }
 
-func (d *docker) containers(ctx context.Context, terms ...string) ([]object, error) {
+func (d *Client) Containers(ctx context.Context, terms ...string) ([]Object, error) {
 	var cs []struct {
 		ID     string `json:"Id"`
 		Names  []string
@@ -149,18 +152,18 @@ func (d *docker) containers(ctx context.Context, terms ...string) ([]object, err
 	if _, err := d.do(ctx, http.MethodGet, "/containers/json", q, &cs); err != nil {
 		return nil, err
 	}
-	out := make([]object, 0, len(cs))
+	out := make([]Object, 0, len(cs))
 	for _, c := range cs {
 		name := c.ID
 		if len(c.Names) > 0 {
 			name = strings.TrimPrefix(c.Names[0], "/")
 		}
-		out = append(out, object{Kind: "container", ID: c.ID, Name: name, Labels: c.Labels, State: c.State})
+		out = append(out, Object{Kind: "container", ID: c.ID, Name: name, Labels: c.Labels, State: c.State})
 	}
 	return out, nil
 }
 
-func (d *docker) networks(ctx context.Context, terms ...string) ([]object, error) {
+func (d *Client) Networks(ctx context.Context, terms ...string) ([]Object, error) {
 	var ns []struct {
 		ID     string `json:"Id"`
 		Name   string
@@ -169,14 +172,14 @@ func (d *docker) networks(ctx context.Context, terms ...string) ([]object, error
 	if _, err := d.do(ctx, http.MethodGet, "/networks", labelFilter(terms...), &ns); err != nil {
 		return nil, err
 	}
-	out := make([]object, 0, len(ns))
+	out := make([]Object, 0, len(ns))
 	for _, n := range ns {
-		out = append(out, object{Kind: "network", ID: n.ID, Name: n.Name, Labels: n.Labels})
+		out = append(out, Object{Kind: "network", ID: n.ID, Name: n.Name, Labels: n.Labels})
 	}
 	return out, nil
 }
 
-func (d *docker) volumes(ctx context.Context, terms ...string) ([]object, error) {
+func (d *Client) Volumes(ctx context.Context, terms ...string) ([]Object, error) {
 	var vs struct {
 		Volumes []struct {
 			Name   string
@@ -186,17 +189,17 @@ func (d *docker) volumes(ctx context.Context, terms ...string) ([]object, error)
 	if _, err := d.do(ctx, http.MethodGet, "/volumes", labelFilter(terms...), &vs); err != nil {
 		return nil, err
 	}
-	out := make([]object, 0, len(vs.Volumes))
+	out := make([]Object, 0, len(vs.Volumes))
 	for _, v := range vs.Volumes {
-		out = append(out, object{Kind: "volume", ID: v.Name, Name: v.Name, Labels: v.Labels})
+		out = append(out, Object{Kind: "volume", ID: v.Name, Name: v.Name, Labels: v.Labels})
 	}
 	return out, nil
 }
 
-// list returns every container, network and volume matching all label terms.
-func (d *docker) list(ctx context.Context, terms ...string) ([]object, error) {
-	var all []object
-	for _, f := range []func(context.Context, ...string) ([]object, error){d.containers, d.networks, d.volumes} {
+// List returns every container, network and volume matching all label terms.
+func (d *Client) List(ctx context.Context, terms ...string) ([]Object, error) {
+	var all []Object
+	for _, f := range []func(context.Context, ...string) ([]Object, error){d.Containers, d.Networks, d.Volumes} {
 		objs, err := f(ctx, terms...)
 		if err != nil {
 			return nil, err
@@ -206,9 +209,9 @@ func (d *docker) list(ctx context.Context, terms ...string) ([]object, error) {
 	return all, nil
 }
 
-// remove deletes objects: containers first (forced, with their anonymous volumes, in
+// Remove deletes objects: containers first (forced, with their anonymous volumes, in
 // parallel), then networks, then volumes. Objects already gone are not errors.
-func (d *docker) remove(ctx context.Context, objs []object) error {
+func (d *Client) Remove(ctx context.Context, objs []Object) error {
 	var errs []error
 	for _, kind := range []string{"container", "network", "volume"} {
 		var (
@@ -234,7 +237,7 @@ func (d *docker) remove(ctx context.Context, objs []object) error {
 	return errors.Join(errs...)
 }
 
-func (d *docker) removeOne(ctx context.Context, o object) error {
+func (d *Client) removeOne(ctx context.Context, o Object) error {
 	var path string
 	q := url.Values{}
 	switch o.Kind {
@@ -252,12 +255,12 @@ func (d *docker) removeOne(ctx context.Context, o object) error {
 	for attempt := 0; attempt < 5; attempt++ {
 		_, err = d.do(ctx, http.MethodDelete, path, q, nil)
 		switch {
-		case err == nil, isStatus(err, http.StatusNotFound):
+		case err == nil, IsStatus(err, http.StatusNotFound):
 			return nil
-		case o.Kind == "container" && isStatus(err, http.StatusConflict) &&
+		case o.Kind == "container" && IsStatus(err, http.StatusConflict) &&
 			strings.Contains(err.Error(), "already in progress"):
 			return nil
-		case isStatus(err, http.StatusConflict, http.StatusForbidden, http.StatusInternalServerError):
+		case IsStatus(err, http.StatusConflict, http.StatusForbidden, http.StatusInternalServerError):
 			// A network or volume still in use by a container that is being removed.
 			select {
 			case <-ctx.Done():
@@ -271,8 +274,8 @@ func (d *docker) removeOne(ctx context.Context, o object) error {
 	return err
 }
 
-// containerState is the part of `docker inspect` the harness reports on failure.
-type containerState struct {
+// ContainerState is the part of `docker inspect` the harness reports on failure.
+type ContainerState struct {
 	Name   string
 	Config struct {
 		Tty bool
@@ -297,16 +300,16 @@ type containerState struct {
 	}
 }
 
-func (d *docker) inspect(ctx context.Context, id string) (*containerState, error) {
-	var st containerState
+func (d *Client) Inspect(ctx context.Context, id string) (*ContainerState, error) {
+	var st ContainerState
 	if _, err := d.do(ctx, http.MethodGet, "/containers/"+id+"/json", nil, &st); err != nil {
 		return nil, err
 	}
 	return &st, nil
 }
 
-// logs returns the last tail lines of a container's stdout and stderr, interleaved.
-func (d *docker) logs(ctx context.Context, id string, tail int, tty bool) (string, error) {
+// Logs returns the last tail lines of a container's stdout and stderr, interleaved.
+func (d *Client) Logs(ctx context.Context, id string, tail int, tty bool) (string, error) {
 	q := url.Values{"stdout": {"1"}, "stderr": {"1"}, "timestamps": {"1"}, "tail": {fmt.Sprint(tail)}}
 	body, err := d.do(ctx, http.MethodGet, "/containers/"+id+"/logs", q, nil)
 	if err != nil {
@@ -338,8 +341,8 @@ func demux(b []byte) string {
 	return out.String()
 }
 
-// createNetwork creates a labelled bridge network and returns its id.
-func (d *docker) createNetwork(ctx context.Context, name string, labels map[string]string) (string, error) {
+// CreateNetwork creates a labelled bridge network and returns its id.
+func (d *Client) CreateNetwork(ctx context.Context, name string, labels map[string]string) (string, error) {
 	body, _ := json.Marshal(map[string]any{
 		"Name": name, "Driver": "bridge", "CheckDuplicate": true, "Labels": labels,
 	})
@@ -359,13 +362,13 @@ func (d *docker) createNetwork(ctx context.Context, name string, labels map[stri
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	if resp.StatusCode/100 != 2 {
-		return "", &apiError{Status: resp.StatusCode, Message: out.Message}
+		return "", &APIError{Status: resp.StatusCode, Message: out.Message}
 	}
 	return out.ID, nil
 }
 
-// ping checks that the daemon answers.
-func (d *docker) ping(ctx context.Context) error {
+// Ping checks that the daemon answers.
+func (d *Client) Ping(ctx context.Context) error {
 	_, err := d.do(ctx, http.MethodGet, "/_ping", nil, nil)
 	if err != nil {
 		return fmt.Errorf("docker daemon not reachable (is Docker running? DOCKER_HOST=%q): %w", os.Getenv("DOCKER_HOST"), err)

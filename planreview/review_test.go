@@ -1,4 +1,4 @@
-package tfharness
+package planreview
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dsenv/dsenv/planreview"
 )
 
 // A module with only built-in resources: it plans without any provider or Docker.
@@ -31,9 +29,7 @@ resource "terraform_data" "item" {
 `
 
 func TestPlanReview(t *testing.T) {
-	if _, err := exec.LookPath("terraform"); err != nil {
-		t.Skip("terraform not on PATH")
-	}
+	tf := requireTerraform(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(planTestModule), 0o644); err != nil {
 		t.Fatal(err)
@@ -46,22 +42,22 @@ func TestPlanReview(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	r, err := PlanReview(ctx, dir, PlanVar("secret", secret), PlanTitle("test"), PlanBinary(Terraform))
+	r, err := Run(ctx, Options{Dir: dir, ExecPath: tf, Vars: map[string]string{"secret": secret}, Render: RenderOptions{Title: "test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := planreview.ExitCode(r, nil); got != 0 || !strings.Contains(r.Text, "No changes") {
+	if got := ExitCode(r, nil); got != 0 || !strings.Contains(r.Text, "No changes") {
 		t.Errorf("empty module: exit code %d, text %q; want 0 and No changes", got, r.Text)
 	}
 
-	r, err = PlanReview(ctx, dir, PlanVar("secret", secret), PlanVarFile(varFile), PlanSkipInit())
+	r, err = Run(ctx, Options{Dir: dir, ExecPath: tf, Vars: map[string]string{"secret": secret}, VarFiles: []string{varFile}, SkipInit: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := planreview.ExitCode(r, nil); got != 2 {
+	if got := ExitCode(r, nil); got != 2 {
 		t.Errorf("exit code %d, want 2", got)
 	}
-	if got := planreview.Verdict(r.Summary); got != "Plan: 2 to create." {
+	if got := Verdict(r.Summary); got != "Plan: 2 to create." {
 		t.Errorf("verdict %q", got)
 	}
 	if strings.Contains(r.Markdown, secret) || strings.Contains(r.Text, secret) {
@@ -72,9 +68,24 @@ func TestPlanReview(t *testing.T) {
 	}
 }
 
-func TestPlanReviewMissingDir(t *testing.T) {
-	_, err := PlanReview(context.Background(), filepath.Join(t.TempDir(), "nope"), PlanExecPath("/bin/false"))
-	if err == nil {
-		t.Fatal("want an error for a missing directory")
+func TestPlanReviewOfAMissingDirNamesIt(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	_, err := Run(context.Background(), Options{Dir: missing, ExecPath: "/bin/false"})
+	if err == nil || !strings.Contains(err.Error(), "plan "+missing+": ") || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Fatalf("err = %v; want one naming %s as missing", err, missing)
 	}
+}
+
+// requireTerraform returns terraform's path; without it the test skips, except under CI,
+// where a missing tool is a broken machine and fails.
+func requireTerraform(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("terraform")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("terraform not on PATH (CI=%s): the plan review cannot be tested", os.Getenv("CI"))
+		}
+		t.Skip("terraform not on PATH")
+	}
+	return p
 }

@@ -1,4 +1,4 @@
-package tfharness
+package owner
 
 import (
 	"bytes"
@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// killProcesses kills every process of this user whose environment holds key=value:
+// KillProcesses kills every process of this user whose environment holds key=value:
 // the Terraform and provider processes of one environment (DSENV_ENV) or of one owner
 // (DSENV_OWNER) that outlived the process that started them.
-func killProcesses(key, value string) int {
+func KillProcesses(key, value string) int {
 	want := []byte(key + "=" + value)
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	self := os.Getpid()
@@ -40,9 +40,9 @@ func killProcesses(key, value string) int {
 	return n
 }
 
-// processAlive reports whether pid is a live process that may have created an
+// Alive reports whether pid is a live process that may have created an
 // environment at created: a process with that pid started later is a reused pid.
-func processAlive(pid int, created time.Time) bool {
+func Alive(pid int, created time.Time) bool {
 	if pid <= 0 {
 		return false
 	}
@@ -53,7 +53,7 @@ func processAlive(pid int, created time.Time) bool {
 	if created.IsZero() {
 		return true
 	}
-	started, ok := processStart(pid)
+	started, ok := start(pid)
 	if !ok {
 		return true
 	}
@@ -61,8 +61,8 @@ func processAlive(pid int, created time.Time) bool {
 	return !started.After(created.Add(2 * time.Second))
 }
 
-// processStart reads a process's start time from /proc (Linux); ok is false elsewhere.
-func processStart(pid int) (time.Time, bool) {
+// start reads a process's start time from /proc (Linux); ok is false elsewhere.
+func start(pid int) (time.Time, bool) {
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return time.Time{}, false

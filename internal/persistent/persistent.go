@@ -1,4 +1,6 @@
-package tfharness
+// Package persistent applies a root module in place, as `make up` (dsenv up/down) does with
+// terraform/env: state and .terraform stay in that directory.
+package persistent
 
 import (
 	"context"
@@ -15,6 +17,11 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 
 	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/dsenv/dsenv/internal/engine"
+	"github.com/dsenv/dsenv/internal/label"
+	"github.com/dsenv/dsenv/internal/owner"
+	"github.com/dsenv/dsenv/internal/secret"
+	"github.com/dsenv/dsenv/internal/tfbin"
 )
 
 // Persistent is an environment applied in place in a root module directory, as
@@ -22,10 +29,10 @@ import (
 // `cd terraform/env && terraform plan` works afterwards. Its variables, credentials
 // included, live in the git-ignored 0600 file VarsFile, written on the first Up.
 type Persistent struct {
-	Dir    string    // root module directory
-	Name   string    // name_prefix on first Up (default "dsenv-local")
-	Binary Binary    // default terraform
-	Output io.Writer // Terraform's output (default os.Stderr)
+	Dir    string       // root module directory
+	Name   string       // name_prefix on first Up (default "dsenv-local")
+	Binary tfbin.Binary // default terraform
+	Output io.Writer    // Terraform's output (default os.Stderr)
 }
 
 // VarsFileName is the variables file of a persistent environment.
@@ -58,14 +65,12 @@ func (p *Persistent) ensureVars() (created bool, err error) {
 	if name == "" {
 		name = "dsenv-local"
 	}
-	if !validPrefix.MatchString(name) {
-		return false, fmt.Errorf("name %q: want %s", name, validPrefix)
+	if !label.ValidEnvID.MatchString(name) {
+		return false, fmt.Errorf("name %q: want %s", name, label.ValidEnvID)
 	}
-	secrets := map[string]string{}
-	for _, k := range secretVars {
-		if secrets[k], err = randomHex(16); err != nil {
-			return false, err
-		}
+	secrets, err := secret.Generate()
+	if err != nil {
+		return false, err
 	}
 	text := fmt.Sprintf(`# Written by "dsenv up" on its first run: this environment's settings and credentials.
 # Git-ignored and private (0600). After "make down", delete it to start over with new credentials.
@@ -77,7 +82,7 @@ labels      = { %q = "true" }
 postgres_password = %q
 redis_password    = %q
 api_token         = %q
-`, name, Owner{Host: Hostname()}.String(), strconv.FormatInt(time.Now().Unix(), 10), LabelPersistent,
+`, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent,
 		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"])
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -95,17 +100,17 @@ api_token         = %q
 func (p *Persistent) terraform(ctx context.Context) (*tfexec.Terraform, func(), error) {
 	bin := p.Binary
 	if bin == "" {
-		bin = Terraform
+		bin = tfbin.Terraform
 	}
 	cacheDir, err := cache.Dir()
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := os.Stat(cache.ProviderBinary(cacheDir, providerHost(bin))); err != nil {
+	if _, err := os.Stat(cache.ProviderBinary(cacheDir, tfbin.ProviderHost(bin))); err != nil {
 		return nil, nil, fmt.Errorf("docker provider not in the mirror %s: run `make setup` (dsenv setup) first",
 			cache.ProviderMirror(cacheDir))
 	}
-	execPath, _, err := FindBinary(ctx, bin, filepath.Join(cacheDir, "bin"))
+	execPath, _, err := tfbin.Find(ctx, bin, filepath.Join(cacheDir, "bin"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,7 +129,7 @@ func (p *Persistent) terraform(ctx context.Context) (*tfexec.Terraform, func(), 
 	}
 	tf, err := tfexec.NewTerraform(p.Dir, execPath)
 	if err == nil {
-		err = tf.SetEnv(terraformEnv(map[string]string{"TF_CLI_CONFIG_FILE": cfg.Name()}))
+		err = tf.SetEnv(tfbin.Env(map[string]string{"TF_CLI_CONFIG_FILE": cfg.Name()}))
 	}
 	if err != nil {
 		cleanup()
@@ -194,15 +199,15 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("destroy: %w", err)
 		}
 	}
-	d, err := dockerFromEnv()
+	d, err := engine.FromEnv()
 	if err != nil {
 		return n, err
 	}
-	objs, err := d.list(ctx, LabelEnv+"="+id)
+	objs, err := d.List(ctx, label.Env+"="+id)
 	if err != nil {
 		return n, err
 	}
-	return n + len(objs), d.remove(ctx, objs)
+	return n + len(objs), d.Remove(ctx, objs)
 }
 
 // stateResources counts the resources in a local state file (0 when there is none).

@@ -1,10 +1,13 @@
-package tfharness
+// Package tfbin finds the Terraform or OpenTofu binary that applies dsenv's modules and
+// prepares the environment its processes run with.
+package tfbin
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,10 +19,13 @@ import (
 	"github.com/hashicorp/hc-install/product"
 	"github.com/hashicorp/hc-install/releases"
 	"github.com/hashicorp/hc-install/src"
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-// MinTerraformVersion is the oldest Terraform (or OpenTofu) the modules are written for.
-var MinTerraformVersion = version.Must(version.NewVersion("1.6.0"))
+// MinVersion is the oldest Terraform (or OpenTofu) the modules are written for.
+const MinVersion = "1.6.0"
+
+var minVersion = version.Must(version.NewVersion(MinVersion))
 
 // Binary names which IaC binary applies the modules.
 type Binary string
@@ -29,8 +35,8 @@ const (
 	OpenTofu  Binary = "tofu"
 )
 
-// BinaryFromEnv reads DSENV_TF_BINARY ("terraform", the default, or "tofu").
-func BinaryFromEnv() (Binary, error) {
+// FromEnv reads DSENV_TF_BINARY ("terraform", the default, or "tofu").
+func FromEnv() (Binary, error) {
 	switch b := Binary(os.Getenv("DSENV_TF_BINARY")); b {
 	case "", Terraform:
 		return Terraform, nil
@@ -41,10 +47,10 @@ func BinaryFromEnv() (Binary, error) {
 	}
 }
 
-// FindBinary returns the path and version of the binary to use. Terraform is looked up
+// Find returns the path and version of the binary to use. Terraform is looked up
 // with hc-install (PATH first; where absent, the releases source installs it into
 // installDir if the internet is reachable). OpenTofu is looked up on PATH, then in installDir.
-func FindBinary(ctx context.Context, bin Binary, installDir string) (string, *version.Version, error) {
+func Find(ctx context.Context, bin Binary, installDir string) (string, *version.Version, error) {
 	var path string
 	switch bin {
 	case OpenTofu:
@@ -65,14 +71,14 @@ func FindBinary(ctx context.Context, bin Binary, installDir string) (string, *ve
 			}
 			sources = append(sources, &releases.LatestVersion{
 				Product:     product.Terraform,
-				Constraints: version.MustConstraints(version.NewConstraint(">= " + MinTerraformVersion.String())),
+				Constraints: version.MustConstraints(version.NewConstraint(">= " + MinVersion)),
 				InstallDir:  installDir,
 			})
 		}
 		p, err := install.NewInstaller().Ensure(ctx, sources)
 		if err != nil {
 			return "", nil, fmt.Errorf("terraform >= %s not found on PATH and could not be installed (%v): install Terraform >= %s and put it on PATH",
-				MinTerraformVersion, firstLine(err.Error()), MinTerraformVersion)
+				minVersion, firstLine(err.Error()), minVersion)
 		}
 		path = p
 	}
@@ -80,8 +86,8 @@ func FindBinary(ctx context.Context, bin Binary, installDir string) (string, *ve
 	if err != nil {
 		return "", nil, err
 	}
-	if v.LessThan(MinTerraformVersion) {
-		return "", nil, fmt.Errorf("%s is version %s; dsenv needs >= %s", path, v, MinTerraformVersion)
+	if v.LessThan(minVersion) {
+		return "", nil, fmt.Errorf("%s is version %s; dsenv needs >= %s", path, v, minVersion)
 	}
 	return path, v, nil
 }
@@ -105,4 +111,33 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// Env is the environment of every Terraform process: the caller's, so that PATH, HOME and
+// DOCKER_HOST survive, minus anything that would make a run depend on the user's
+// Terraform setup, plus extra.
+func Env(extra map[string]string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "TF_CLI_CONFIG_FILE", k == "TERRAFORM_CONFIG", k == "TF_DATA_DIR",
+			k == "TF_PLUGIN_CACHE_DIR", k == "TF_IGNORE",
+			strings.HasPrefix(k, "DSENV_REAPER_"):
+			continue
+		}
+		env[k] = v
+	}
+	env = tfexec.CleanEnv(env) // TF_VAR_*, TF_CLI_ARGS*, TF_LOG*, TF_WORKSPACE ...
+	env["CHECKPOINT_DISABLE"] = "1"
+	maps.Copy(env, extra)
+	return env
+}
+
+// ProviderHost is the registry host under which b looks providers up in the mirror.
+func ProviderHost(b Binary) string {
+	if b == OpenTofu {
+		return "registry.opentofu.org"
+	}
+	return "registry.terraform.io"
 }

@@ -1,4 +1,4 @@
-package tfharness
+package persistent
 
 import (
 	"os"
@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dsenv/dsenv/internal/owner"
+	"github.com/dsenv/dsenv/internal/secret"
 )
 
 func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing.T) {
@@ -24,13 +27,13 @@ func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing
 	b, _ := os.ReadFile(p.VarsFile())
 	text := string(b)
 	for _, want := range []string{
-		`name_prefix = "dsenv-mine"`, `owner       = "manual@` + Hostname() + `"`, `"dsenv.persistent" = "true"`,
+		`name_prefix = "dsenv-mine"`, `owner       = "manual@` + owner.Hostname() + `"`, `"dsenv.persistent" = "true"`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("vars file lacks %s:\n%s", want, text)
 		}
 	}
-	for _, name := range secretVars {
+	for _, name := range secret.Vars {
 		if !regexp.MustCompile(`(?m)^` + name + `\s+= "[0-9a-f]{32}"$`).MatchString(text) {
 			t.Errorf("vars file has no generated %s", name)
 		}

@@ -1,0 +1,41 @@
+package tfharness
+
+import (
+	"time"
+
+	"github.com/dsenv/dsenv/internal/tfbin"
+	"github.com/hashicorp/terraform-exec/tfexec"
+)
+
+func (e *Env) tfEnv() map[string]string {
+	return tfbin.Env(map[string]string{
+		"TF_CLI_CONFIG_FILE": e.proc.cliConfig,
+		"TF_DATA_DIR":        e.dataDir,
+		// Markers the reaper and an aborted apply use to find stray Terraform and
+		// provider processes.
+		"DSENV_ENV":   e.ID,
+		"DSENV_OWNER": e.Owner,
+	})
+}
+
+func (e *Env) newTerraform() (*tfexec.Terraform, error) {
+	tf, err := tfexec.NewTerraform(e.Dir, e.tmpl.execPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := tf.SetEnv(e.tfEnv()); err != nil {
+		return nil, err
+	}
+	// On cancellation Terraform gets SIGINT; we tear down by label anyway, so do not
+	// wait for a graceful stop.
+	if err := tf.SetWaitDelay(500 * time.Millisecond); err != nil {
+		return nil, err
+	}
+	var w interface{ Write([]byte) (int, error) } = &e.tfOut
+	if e.cfg.verbose {
+		w = multiWriter{&e.tfOut, &logWriter{logf: e.logf, prefix: e.ID + ": ", redact: e.redact}}
+	}
+	tf.SetStdout(w)
+	tf.SetStderr(w)
+	return tf, nil
+}
