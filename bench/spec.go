@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/dsenv/dsenv/internal/dsfiles"
 )
 
 // Images names the local images every stack starts. Nothing is pulled.
@@ -53,11 +55,18 @@ func NewSpec(parent, runID, id string, img Images) (*Spec, error) {
 	}
 	s := &Spec{ID: id, RunID: runID, Images: img, Dir: dir,
 		PGPass: randHex(16), RedisPW: randHex(16), Token: randHex(24), Created: time.Now()}
+	cfg := dsfiles.Defaults()
+	cfg.Database.MaxOpenConns, cfg.Database.MaxIdleConns = 10, 5
+	cfg.Startup.ConnectInterval = "500ms"
+	configYAML, err := cfg.YAML()
+	if err != nil {
+		return nil, err
+	}
 	files := map[string]string{
 		"pg-password":        s.PGPass,
 		"redis-password":     s.RedisPW,
 		"dsn":                s.DSN("postgres", 5432),
-		"config.yaml":        configYAML,
+		"config.yaml":        string(configYAML),
 		"db-secrets.yaml":    fmt.Sprintf("username: %q\npassword: %q\n", pgUser, s.PGPass),
 		"redis-secrets.yaml": fmt.Sprintf("password: %q\n", s.RedisPW),
 		"api-tokens.yaml":    fmt.Sprintf("bench: %q\n", s.Token),
@@ -116,39 +125,3 @@ var dsFiles = map[string]string{
 	"redis-secrets.yaml": dsSecretsDir + "/redis-secrets.yaml",
 	"api-tokens.yaml":    dsSecretsDir + "/api-tokens.yaml",
 }
-
-// configYAML is the DS config: the same keys terraform/modules/datastorage renders.
-const configYAML = `server:
-  port: 8080
-  host: 0.0.0.0
-  healthPort: 8081
-  metricsPort: 9090
-logging:
-  level: info
-database:
-  host: postgres
-  port: 5432
-  name: datastorage
-  user: datastorage
-  sslMode: disable
-  maxOpenConns: 10
-  maxIdleConns: 5
-  connMaxLifetime: 5m
-  connMaxIdleTime: 10m
-  secretsFile: /etc/datastorage/secrets/db-secrets.yaml
-  usernameKey: username
-  passwordKey: password
-redis:
-  addr: redis:6379
-  dlqMaxLen: 10000
-  secretsFile: /etc/datastorage/secrets/redis-secrets.yaml
-  passwordKey: password
-auth:
-  tokensFile: /etc/datastorage/secrets/api-tokens.yaml
-startup:
-  connectAttempts: 10
-  connectInterval: 500ms
-dlq:
-  retryInterval: 1s
-  maxRetries: 5
-`

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsenv/dsenv/internal/dsfiles"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -271,4 +272,26 @@ func TestParseByteSize(t *testing.T) {
 		_, err := ParseByteSize(in)
 		assert.Error(t, err, in)
 	}
+}
+
+// The config.yaml dsenv renders (terraform/modules/datastorage's template, rendered here
+// through internal/dsfiles) is one the DS loads as written.
+func TestTheRenderedConfigLoads(t *testing.T) {
+	f := newFixture(t)
+	c := dsfiles.Defaults()
+	c.Files = dsfiles.Files{DBSecrets: f.dbSecrets, RedisSecrets: f.redisSecrets, APITokens: f.tokens}
+	c.Database.WriteTimeout = "1500ms"
+	b, err := c.YAML()
+	require.NoError(t, err)
+	f.config = string(b)
+	cfg, err := f.load(t, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 8080, cfg.Server.Port)
+	assert.Equal(t, 8081, cfg.Server.HealthPort)
+	assert.Equal(t, "postgres", cfg.Database.Host)
+	assert.Equal(t, 10*time.Minute, cfg.Database.ConnMaxIdleTime)
+	assert.Equal(t, 1500*time.Millisecond, cfg.Database.WriteTimeout)
+	assert.Equal(t, "redis:6379", cfg.Redis.Addr)
+	assert.Equal(t, 10, cfg.Startup.ConnectAttempts)
+	assert.ElementsMatch(t, []string{"tok-a", "tok-b"}, cfg.Auth.Tokens)
 }

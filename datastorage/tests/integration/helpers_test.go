@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dsenv/dsenv/datastorage/internal/testdocker"
+	"github.com/dsenv/dsenv/internal/dsfiles"
 )
 
 // binaries are built once per test binary run.
@@ -188,47 +189,20 @@ func writeDSConfig(t *testing.T, s *stack, o dsOptions) (path, token string, por
 	for name, content := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600))
 	}
-	cfg := fmt.Sprintf(`server:
-  port: %d
-  host: 127.0.0.1
-  healthPort: %d
-  metricsPort: %d
-  readTimeout: 30s
-  writeTimeout: 30s
-  shutdownTimeout: %s
-  maxBatchSize: %d
-logging:
-  level: info
-database:
-  host: 127.0.0.1
-  port: %d
-  name: %s
-  user: %s
-  sslMode: disable
-  maxOpenConns: 20
-  connMaxLifetime: 5m
-  connMaxIdleTime: 10m
-  writeTimeout: %s
-  secretsFile: %s/db-secrets.yaml
-  usernameKey: username
-  passwordKey: password
-redis:
-  addr: %s
-  dlqMaxLen: 10000
-  secretsFile: %s/redis-secrets.yaml
-  passwordKey: password
-auth:
-  tokensFile: %s/api-tokens.yaml
-startup:
-  connectAttempts: %d
-  connectInterval: %s
-dlq:
-  retryInterval: %s
-  maxRetries: 5
-`, ports[0], ports[1], ports[2], o.shutdownTimeout, o.maxBatchSize, o.pgPort, s.pg.DB, s.pg.User, o.writeTimeout, dir,
-		o.redisAddr, dir, dir, o.attempts, o.connectInterval, o.retryInterval)
+	c := dsfiles.Defaults()
+	c.Server.Host, c.Server.Port, c.Server.HealthPort, c.Server.MetricsPort = "127.0.0.1", ports[0], ports[1], ports[2]
+	c.Server.ShutdownTime, c.Server.MaxBatchSize = o.shutdownTimeout.String(), o.maxBatchSize
+	c.Database.Host, c.Database.Port, c.Database.Name, c.Database.User = "127.0.0.1", o.pgPort, s.pg.DB, s.pg.User
+	c.Database.MaxOpenConns, c.Database.WriteTimeout = 20, o.writeTimeout.String()
+	c.Redis.Addr = o.redisAddr
+	c.Files = dsfiles.Files{DBSecrets: filepath.Join(dir, "db-secrets.yaml"),
+		RedisSecrets: filepath.Join(dir, "redis-secrets.yaml"), APITokens: filepath.Join(dir, "api-tokens.yaml")}
+	c.Startup = dsfiles.Startup{ConnectAttempts: o.attempts, ConnectInterval: o.connectInterval.String()}
+	c.DLQ.RetryInterval = o.retryInterval.String()
+	cfg, err := c.YAML()
+	require.NoError(t, err)
 	path = filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	require.NoError(t, os.WriteFile(path, cfg, 0o600))
 	return path, token, ports
 }
 

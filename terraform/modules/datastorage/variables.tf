@@ -235,6 +235,7 @@ variable "database_settings" {
     conn_max_idle_time = optional(string, "10m")
     statement_timeout  = optional(string, "30s")
     lock_timeout       = optional(string, "10s")
+    write_timeout      = optional(string, "3s") # reference DS only: bound of one API write before the DLQ
   })
   default = {}
 
@@ -247,6 +248,7 @@ variable "database_settings" {
     condition = alltrue([for d in [
       var.database_settings.conn_max_lifetime, var.database_settings.conn_max_idle_time,
       var.database_settings.statement_timeout, var.database_settings.lock_timeout,
+      var.database_settings.write_timeout,
     ] : can(regex("^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$", d))])
     error_message = "database_settings durations must be Go durations such as \"5m\" or \"30s\"."
   }
