@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/dsenv/dsenv/internal/testenv"
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
@@ -178,14 +179,14 @@ func removeFixtureObjects(t *testing.T) {
 func TestRunPlansWithoutApplying(t *testing.T) {
 	execPath, err := exec.LookPath("terraform")
 	if err != nil {
-		t.Skip("terraform not on PATH")
+		testenv.Missing(t, "terraform not on PATH")
 	}
 	dir, err := cache.Dir()
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(cache.ProviderBinary(dir, "registry.terraform.io")); err != nil {
-		t.Skipf("no provider mirror (run `go run ./cmd/dsenv setup`): %v", err)
+		testenv.Missing(t, "no provider mirror (run `make setup`): %v", err)
 	}
 	work := t.TempDir()
 	if err := os.CopyFS(work, os.DirFS(filepath.Join("testdata", "fixtures", "create"))); err != nil {

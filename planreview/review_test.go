@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dsenv/dsenv/internal/testenv"
 )
 
 // A module with only built-in resources: it plans without any provider or Docker.
@@ -76,16 +78,12 @@ func TestPlanReviewOfAMissingDirNamesIt(t *testing.T) {
 	}
 }
 
-// requireTerraform returns terraform's path; without it the test skips, except under CI,
-// where a missing tool is a broken machine and fails.
+// requireTerraform returns terraform's path (see testenv.Missing when there is none).
 func requireTerraform(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("terraform")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("terraform not on PATH (CI=%s): the plan review cannot be tested", os.Getenv("CI"))
-		}
-		t.Skip("terraform not on PATH")
+		testenv.Missing(t, "terraform not on PATH")
 	}
 	return p
 }

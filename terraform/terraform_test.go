@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/dsenv/dsenv/internal/testenv"
 )
 
 // TestModules runs `terraform test` (plan-time tests with a mocked docker provider: no Docker
@@ -26,7 +27,7 @@ func TestModules(t *testing.T) {
 	}
 	binPath, err := exec.LookPath(bin)
 	if err != nil {
-		t.Skipf("%s not on PATH: %v", bin, err)
+		testenv.Missing(t, "%s not on PATH: %v", bin, err)
 	}
 	dir, err := cache.Dir()
 	if err != nil {
@@ -37,7 +38,7 @@ func TestModules(t *testing.T) {
 		host = "registry.opentofu.org"
 	}
 	if _, err := os.Stat(cache.ProviderBinary(dir, host)); err != nil {
-		t.Skipf("docker provider not in the mirror (run `go run ./cmd/dsenv setup` first): %v", err)
+		testenv.Missing(t, "docker provider not in the mirror (run `make setup` first): %v", err)
 	}
 
 	work := t.TempDir()

@@ -31,7 +31,6 @@ type TestingT interface {
 // env.DataStorage.URL, env.Token.
 type Env struct {
 	Outputs
-	ID      string    // also the name prefix of every Docker object: t-ab12cd34
 	Owner   string    // the dsenv.owner label: <pid>@<host> of the process that owns it
 	Created time.Time // the dsenv.created label
 	Dir     string    // working directory of the root module (state, variables)
@@ -114,7 +113,7 @@ func newEnv(cfg *config) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{ID: id, Owner: owner.Current().String(), Created: time.Now(), cfg: cfg}
+	e := &Env{Outputs: Outputs{ID: id}, Owner: owner.Current().String(), Created: time.Now(), cfg: cfg}
 	if e.secrets, err = secret.Generate(); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ type Container struct {
 
 // Outputs are the typed outputs of terraform/env (docs/interfaces.md).
 type Outputs struct {
-	EnvID       string
+	ID          string // env_id: the environment id, also the name prefix of every Docker object (t-ab12cd34)
 	Network     string
 	Postgres    Postgres
 	Redis       Redis
@@ -107,7 +107,7 @@ func decodeOutputs(values map[string]json.RawMessage) (*Outputs, error) {
 		}
 	}
 	return &Outputs{
-		EnvID:   v.EnvID,
+		ID:      v.EnvID,
 		Network: v.NetworkName,
 		Postgres: Postgres{
 			Host: v.PostgresHost, Port: v.PostgresPort, User: v.PostgresUser, Database: v.PostgresDB,

@@ -43,8 +43,8 @@ func TestDecodeOutputsJSONGivesTypedFields(t *testing.T) {
 	if out.Postgres.Port != 32768 || out.Redis.Port != 32769 {
 		t.Errorf("ports = %d, %d; want 32768, 32769", out.Postgres.Port, out.Redis.Port)
 	}
-	if out.EnvID != "t-ab12cd34" || out.Network != "t-ab12cd34-net" || out.Token != "tok123" {
-		t.Errorf("env_id/network/token = %q %q %q", out.EnvID, out.Network, out.Token)
+	if out.ID != "t-ab12cd34" || out.Network != "t-ab12cd34-net" || out.Token != "tok123" {
+		t.Errorf("env_id/network/token = %q %q %q", out.ID, out.Network, out.Token)
 	}
 	if out.Redis.Addr != "127.0.0.1:32769" || out.Redis.Password != "rpw" || out.DataStorage.URL != "http://127.0.0.1:32770" {
 		t.Errorf("redis/ds = %+v %+v", out.Redis, out.DataStorage)

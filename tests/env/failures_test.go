@@ -1,6 +1,7 @@
 package env_test
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"os"
@@ -53,8 +54,10 @@ func upMustFail(t *testing.T, ctx context.Context, vars map[string]any) (time.Du
 	for _, filter := range []string{label.Env + "=" + id, markerLabel + "=" + marker} {
 		assert.Empty(t, labelled.Objects(t, ctx, filter), "objects labelled %s right after the failed Up", filter)
 	}
-	time.Sleep(time.Second)
-	assert.Empty(t, labelled.Objects(t, ctx, markerLabel+"="+marker), "objects labelled %s a second after the failed Up", marker)
+	// Nothing can turn up later: no Terraform or provider process of the environment is
+	// left to create anything (each carries DSENV_ENV=<id> in its environment).
+	assert.Empty(t, envProcesses(t, id), "processes of %s still running after the failed Up", id)
+	assert.Empty(t, labelled.Objects(t, ctx, markerLabel+"="+marker), "objects labelled %s after the failed Up", marker)
 	return took, id, err
 }
 
@@ -105,4 +108,27 @@ func TestUnreachableRedisFailsApplyWithDSLogLine(t *testing.T) {
 	assert.NotContains(t, msg, "context deadline exceeded", "not a timeout")
 	assert.NotContains(t, strings.ToLower(msg), "timeout while waiting", "not a health timeout")
 	t.Logf("unreachable Redis: apply failed after %s", took.Round(time.Millisecond))
+}
+
+// envProcesses lists the pids of this user's processes whose environment marks them as
+// working for environment id (tfharness sets DSENV_ENV on every Terraform and provider
+// process it starts).
+func envProcesses(t *testing.T, id string) []string {
+	t.Helper()
+	want := []byte("DSENV_ENV=" + id)
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var pids []string
+	for _, d := range dirs {
+		env, err := os.ReadFile(filepath.Join(d, "environ"))
+		if err != nil {
+			continue // gone, or not ours
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if bytes.Equal(kv, want) {
+				pids = append(pids, filepath.Base(d))
+				break
+			}
+		}
+	}
+	return pids
 }

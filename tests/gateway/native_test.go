@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,37 +14,50 @@ import (
 	"github.com/dsenv/dsenv/tfharness"
 )
 
-// shared is the environment of the native tests: one for the package, as a suite that
-// shares an environment would do it (TestMain, or Ginkgo's BeforeSuite).
-var shared *tfharness.Env
+// The native tests share one environment for the package, as a suite that shares one
+// would (TestMain, or Ginkgo's BeforeSuite). It comes up on first use, so `go test -list`
+// or a -run that selects none of them applies nothing; TestMain removes it.
+var (
+	sharedOnce sync.Once
+	sharedEnv  *tfharness.Env
+	sharedErr  error
+)
+
+func shared(t *testing.T) *tfharness.Env {
+	t.Helper()
+	sharedOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		sharedEnv, sharedErr = tfharness.Up(ctx, tfharness.WithTestName("gateway-shared"))
+	})
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return sharedEnv
+}
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	env, err := tfharness.Up(ctx, tfharness.WithTestName("gateway-TestMain"))
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	shared = env
 	code := m.Run()
-	if code != 0 {
-		env.DumpLogs(context.Background(), "tests failed")
+	if env := sharedEnv; env != nil {
+		if code != 0 {
+			env.DumpLogs(context.Background(), "tests failed")
+		}
+		if err := env.Down(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+		fmt.Fprintf(os.Stderr, "dsenv: env %s: %s\n", env.ID, env.Timings)
 	}
-	if err := env.Down(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	fmt.Fprintf(os.Stderr, "dsenv: env %s: %s\n", env.ID, env.Timings)
 	os.Exit(code)
 }
 
 func TestGatewayAuditTrailNative(t *testing.T) {
-	runGatewaySuite(t, shared.DataStorage.URL, shared.Token)
+	env := shared(t)
+	runGatewaySuite(t, env.DataStorage.URL, env.Token)
 }
 
 func TestOutputsAreTypedAndWork(t *testing.T) {
-	env := shared
+	env := shared(t)
 	if env.Postgres.Port <= 0 || env.Postgres.Port > 65535 || env.Redis.Port <= 0 {
 		t.Fatalf("ports %d, %d", env.Postgres.Port, env.Redis.Port)
 	}
@@ -80,7 +94,7 @@ func TestOutputsAreTypedAndWork(t *testing.T) {
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		t.Errorf("redis PING: %v", err)
 	}
-	if env.Containers["datastorage"].ID == "" || env.Network == "" || env.ID != env.EnvID {
-		t.Errorf("containers %v network %q env_id %q", env.Containers, env.Network, env.EnvID)
+	if env.Containers["datastorage"].ID == "" || env.Network == "" || env.ID == "" {
+		t.Errorf("containers %v network %q env_id %q", env.Containers, env.Network, env.ID)
 	}
 }

@@ -3,10 +3,8 @@ package isolation_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,110 +18,106 @@ import (
 	"github.com/dsenv/dsenv/tfharness"
 )
 
-// TestMain lets three parallel tests run at once on a 2-core machine, where -parallel
-// defaults to GOMAXPROCS (an explicit -test.parallel wins).
-func TestMain(m *testing.M) {
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
-	if p := flag.Lookup("test.parallel"); p != nil && !explicit {
-		if n, err := strconv.Atoi(p.Value.String()); err == nil && n < 3 {
-			_ = p.Value.Set("3")
-		}
-	}
-	os.Exit(m.Run())
-}
-
-func TestThreeParallelEnvironmentsAreIsolated(t *testing.T) {
-	type seen struct {
-		id                    string
-		pgPort, redisPort, ds string
-		start, ready          time.Time
-	}
+// TestThreeConcurrentEnvironmentsAreIsolated brings three environments up at once, lets
+// each write its own events, and only then lets each read: every one sees exactly its
+// own events and rows, on ports of its own, and nothing is left once they are down.
+func TestThreeConcurrentEnvironmentsAreIsolated(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	const n = 3
 	var (
-		mu  sync.Mutex
-		all []seen
+		envs   [n]*tfharness.Env
+		errs   [n]error
+		starts [n]time.Time
+		readys [n]time.Time
+		wg     sync.WaitGroup
 	)
-	t.Run("group", func(t *testing.T) {
-		for i := range 3 {
-			t.Run(fmt.Sprintf("env%d", i), func(t *testing.T) {
-				t.Parallel()
-				start := time.Now()
-				env := tfharness.New(t)
-				mu.Lock()
-				all = append(all, seen{env.ID, fmt.Sprint(env.Postgres.Port), fmt.Sprint(env.Redis.Port), env.DataStorage.URL, start, time.Now()})
-				mu.Unlock()
-
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				// Each environment writes its own events: correlation ids carry its id.
-				c := gateway.New(env.DataStorage.URL, env.Token)
-				var batch []gateway.Event
-				for j := range 4 + i {
-					rr := gateway.NewCorrelationID("rr-" + env.ID)
-					batch = append(batch, gateway.NewEvent(gateway.SignalReceived, rr, fmt.Sprintf("Alert%d", j), "ns", 1))
-				}
-				if _, err := c.PostBatch(ctx, batch); err != nil {
-					t.Fatal(err)
-				}
-				// Give the others time to write theirs before looking.
-				time.Sleep(2 * time.Second)
-				got, err := c.ByType(ctx, gateway.SignalReceived)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(got) != len(batch) {
-					t.Errorf("%s sees %d events; it wrote %d", env.ID, len(got), len(batch))
-				}
-				for _, s := range got {
-					if !strings.HasPrefix(s.CorrelationID, "rr-"+env.ID+"-") {
-						t.Errorf("%s sees another environment's event %s", env.ID, s.CorrelationID)
-					}
-				}
-				// And its database holds exactly its own rows.
-				conn, err := pgx.Connect(ctx, env.Postgres.DSN)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer conn.Close(ctx)
-				var n int
-				if err := conn.QueryRow(ctx, "SELECT count(*) FROM audit_events").Scan(&n); err != nil || n != len(batch) {
-					t.Errorf("%s: audit_events has %d rows (%v); want %d", env.ID, n, err, len(batch))
-				}
-			})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			starts[i] = time.Now()
+			envs[i], errs[i] = tfharness.Up(ctx, tfharness.WithLogger(t), tfharness.WithTestName(t.Name()))
+			readys[i] = time.Now()
+		}()
+	}
+	wg.Wait()
+	downAll := func() {
+		for _, env := range envs {
+			if env == nil {
+				continue
+			}
+			if t.Failed() {
+				env.DumpLogs(context.Background(), "test failed")
+			}
+			if err := env.Down(context.Background()); err != nil {
+				t.Error(err)
+			}
 		}
-	})
-	if len(all) != 3 {
-		t.Fatalf("%d environments came up; want 3", len(all))
+	}
+	defer downAll()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("environment %d: %v", i, err)
+		}
 	}
 	// They came up at once: every start precedes every ready.
-	var lastStart, firstReady time.Time
-	for _, s := range all {
-		if s.start.After(lastStart) {
-			lastStart = s.start
-		}
-		if firstReady.IsZero() || s.ready.Before(firstReady) {
-			firstReady = s.ready
-		}
-	}
-	if !lastStart.Before(firstReady) {
+	if last, first := slices.MaxFunc(starts[:], time.Time.Compare), slices.MinFunc(readys[:], time.Time.Compare); !last.Before(first) {
 		t.Errorf("the environments did not come up concurrently (last start %s, first ready %s)",
-			lastStart.Format(time.StampMilli), firstReady.Format(time.StampMilli))
+			last.Format(time.StampMilli), first.Format(time.StampMilli))
 	}
+
+	// Each environment writes its own events (correlation ids carry its id) ...
+	wrote := make([]int, n)
+	for i, env := range envs {
+		c := gateway.New(env.DataStorage.URL, env.Token)
+		var batch []gateway.Event
+		for j := range 4 + i {
+			rr := gateway.NewCorrelationID("rr-" + env.ID)
+			batch = append(batch, gateway.NewEvent(gateway.SignalReceived, rr, fmt.Sprintf("Alert%d", j), "ns", 1))
+		}
+		if _, err := c.PostBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		wrote[i] = len(batch)
+	}
+	// ... and only after all have written does any look.
 	ports := map[string]string{}
-	for _, s := range all {
-		for _, p := range []string{s.pgPort, s.redisPort, s.ds} {
-			if other, dup := ports[p]; dup {
-				t.Errorf("%s and %s share %s", other, s.id, p)
+	for i, env := range envs {
+		c := gateway.New(env.DataStorage.URL, env.Token)
+		got, err := c.ByType(ctx, gateway.SignalReceived)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != wrote[i] {
+			t.Errorf("%s sees %d events; it wrote %d", env.ID, len(got), wrote[i])
+		}
+		for _, s := range got {
+			if !strings.HasPrefix(s.CorrelationID, "rr-"+env.ID+"-") {
+				t.Errorf("%s sees another environment's event %s", env.ID, s.CorrelationID)
 			}
-			ports[p] = s.id
+		}
+		conn, err := pgx.Connect(ctx, env.Postgres.DSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM audit_events").Scan(&rows); err != nil || rows != wrote[i] {
+			t.Errorf("%s: audit_events has %d rows (%v); want %d", env.ID, rows, err, wrote[i])
+		}
+		conn.Close(ctx)
+		for _, p := range []string{fmt.Sprint(env.Postgres.Port), fmt.Sprint(env.Redis.Port), env.DataStorage.URL} {
+			if other, dup := ports[p]; dup {
+				t.Errorf("%s and %s share %s", other, env.ID, p)
+			}
+			ports[p] = env.ID
 		}
 	}
-	// Every subtest's Cleanup has run: nothing labelled with their ids may remain.
-	ctx := context.Background()
-	for _, s := range all {
-		if objs := labelled.Objects(t, ctx, label.Env+"="+s.id); len(objs) > 0 {
-			t.Errorf("left behind by %s: %v", s.id, objs)
+
+	downAll()
+	for _, env := range envs {
+		if objs := labelled.Objects(t, ctx, label.Env+"="+env.ID); len(objs) > 0 {
+			t.Errorf("left behind by %s: %v", env.ID, objs)
 		}
 	}
 }
