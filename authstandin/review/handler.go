@@ -81,7 +81,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writePlain(w, http.StatusOK, "ok")
 	default:
-		writeStatus(w, apierrors.NewNotFound(schema.GroupResource{}, r.URL.Path))
+		writeStatus(w, &apierrors.StatusError{ErrStatus: metav1.Status{
+			Status:  metav1.StatusFailure,
+			Code:    http.StatusNotFound,
+			Reason:  metav1.StatusReasonNotFound,
+			Message: fmt.Sprintf("the server could not find the requested resource %q (this stand-in serves %s and %s)", r.URL.Path, TokenReviewPath, AccessReviewPath),
+		}})
 	}
 }
 

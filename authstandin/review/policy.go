@@ -71,12 +71,12 @@ func LoadFile(path string) (*Policy, error) {
 	return p, nil
 }
 
-// Parse decodes a tokens file (JSON when it starts with '{', else YAML; unknown keys are errors,
+// Parse decodes a tokens file (JSON when it is valid JSON, else YAML; unknown keys are errors,
 // so a misspelt `allow` cannot silently deny) and builds its policy.
 func Parse(b []byte) (*Policy, error) {
 	var f File
 	trimmed := bytes.TrimSpace(b)
-	if bytes.HasPrefix(trimmed, []byte("{")) {
+	if json.Valid(trimmed) {
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&f); err != nil {
