@@ -151,12 +151,11 @@ func (s *Server) tokenReview(w http.ResponseWriter, r *http.Request) {
 	} else {
 		tr.Status = authnv1.TokenReviewStatus{Authenticated: false, Error: "invalid bearer token: not in the stand-in's tokens file"}
 	}
-	s.log.Info("token review",
-		"format", format,
-		"authenticated", known,
-		"user", id.Username,
-		"groups", id.Groups,
-	)
+	attrs := []any{"format", format, "authenticated", known}
+	if known {
+		attrs = append(attrs, "user", id.Username, "groups", id.Groups)
+	}
+	s.log.Info("token review", attrs...)
 	writeJSON(w, http.StatusCreated, tr)
 }
 

@@ -32,7 +32,7 @@ const (
 var secrets = []string{"tok-allowed-3f9a", "tok-denied-77c1", "tok-person-01", "tok-unknown-5e2d", "tok-in-a-broken-body"}
 
 // protoSerializer is apimachinery's own protobuf serializer, the one client-go encodes with.
-func protoSerializer(t *testing.T) *protobuf.Serializer {
+func protoSerializer(t testing.TB) *protobuf.Serializer {
 	t.Helper()
 	s := runtime.NewScheme()
 	require.NoError(t, authnv1.AddToScheme(s))
@@ -41,7 +41,7 @@ func protoSerializer(t *testing.T) *protobuf.Serializer {
 }
 
 // protoBody encodes obj as client-go sends it: "k8s\x00" + runtime.Unknown{TypeMeta, Raw}.
-func protoBody(t *testing.T, obj runtime.Object) []byte {
+func protoBody(t testing.TB, obj runtime.Object) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, protoSerializer(t).Encode(obj, &b))
@@ -146,7 +146,7 @@ func TestTokenReview(t *testing.T) {
 		{"any other token", "tok-unknown-5e2d", false, "", nil},
 	}
 	encodings := map[string]func(*testing.T, runtime.Object) []byte{
-		protoCT: protoBody,
+		protoCT: func(t *testing.T, o runtime.Object) []byte { return protoBody(t, o) },
 		jsonCT:  func(t *testing.T, o runtime.Object) []byte { return jsonBody(t, o) },
 	}
 	for _, tt := range tests {

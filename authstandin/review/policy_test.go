@@ -24,7 +24,7 @@ tokens:
     allow: true
 `
 
-func mustPolicy(t *testing.T) *review.Policy {
+func mustPolicy(t testing.TB) *review.Policy {
 	t.Helper()
 	p, err := review.Parse([]byte(tokensYAML))
 	require.NoError(t, err)
