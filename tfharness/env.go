@@ -47,6 +47,8 @@ type Env struct {
 	runnerVars map[string]any
 	tfOut      syncBuffer // Terraform's output, redacted when written anywhere
 
+	attached bool // from Attach or Shared: Down leaves the environment alone
+
 	mu      sync.Mutex // serialises Down and keep
 	down    bool
 	kept    bool
@@ -115,6 +117,9 @@ func newEnv(cfg *config) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{ID: id, Owner: owner.Current().String(), Created: time.Now(), cfg: cfg}
+	if cfg.ownerLabel != "" {
+		e.Owner = cfg.ownerLabel
+	}
 	if e.secrets, err = secret.Generate(); err != nil {
 		return nil, err
 	}
