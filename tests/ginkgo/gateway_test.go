@@ -20,7 +20,10 @@ import (
 // never see each other's events.
 var _ = Describe("Gateway audit emission", func() {
 	var c *gateway.Client
-	BeforeEach(func() { c = gateway.New(env.DataStorage.URL, env.Token) })
+	BeforeEach(func() {
+		c = gateway.New(env.DataStorage.URL, env.Token)
+		recordSpec()
+	})
 
 	DescribeTable("a new signal is audited as received, then as the CRD created for it",
 		func(ctx SpecContext, signal, namespace string) {

@@ -105,6 +105,18 @@ func record(format string, args ...any) {
 	fmt.Fprintf(f, format+"\n", args...)
 }
 
+// recordSpec appends the running spec's name to $DSENV_GINKGO_OUT/specs-<process>.
+func recordSpec() {
+	dir := os.Getenv("DSENV_GINKGO_OUT")
+	if dir == "" {
+		return
+	}
+	f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("specs-%d", GinkgoParallelProcess())), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	Expect(err).NotTo(HaveOccurred())
+	defer f.Close()
+	fmt.Fprintln(f, CurrentSpecReport().FullText())
+}
+
 // labelledObjects lists containers, networks and volumes with the label filter, with the
 // docker CLI: an independent check of what the harness removed through the API.
 func labelledObjects(ctx context.Context, filter string) ([]string, error) {
