@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sync"
 	"syscall"
@@ -94,10 +95,13 @@ type record struct {
 }
 
 // runProcess is the process whose life bounds a shared environment: the `go test`
-// command when it started this test binary, else this process.
+// command (or the Ginkgo CLI) when it started this test binary, else this process.
 func runProcess() procID {
-	if ppid := os.Getppid(); ppid > 1 && filepath.Base(owner.Executable(ppid)) == "go" {
-		return procOf(ppid)
+	if ppid := os.Getppid(); ppid > 1 {
+		switch filepath.Base(owner.Executable(ppid)) {
+		case "go", "ginkgo":
+			return procOf(ppid)
+		}
 	}
 	return procOf(os.Getpid())
 }
@@ -114,6 +118,11 @@ func sharedKey(name string, cfg *config, run procID) string {
 	sensitive, _ := json.Marshal(cfg.sensitive) // hashed, never stored
 	fmt.Fprintf(h, "vars=%s\nlabels=%s\nsensitive=%s\nbinary=%s\nroot=%s\nmodules=%T\nprefix=%s\n",
 		vars, labels, sensitive, cfg.binary, cfg.moduleRoot, cfg.modules, cfg.idPrefix)
+	// A directory tree (os.DirFS) is named by its path; an embedded tree by its type only
+	// (its address differs between binaries that embed the same files).
+	if v := reflect.ValueOf(cfg.modules); v.IsValid() && v.Kind() == reflect.String {
+		fmt.Fprintf(h, "modules-dir=%s\n", v.String())
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 

@@ -11,6 +11,10 @@ import (
 func TestSharedKeySeparatesRunsOptionsAndCheckouts(t *testing.T) {
 	run := procOf(os.Getpid())
 	base := sharedKey("gateway", newConfig(nil), run)
+	dirA := sharedKey("gateway", newConfig([]Option{WithModules(os.DirFS("/a/terraform"), "env")}), run)
+	if again := sharedKey("gateway", newConfig([]Option{WithModules(os.DirFS("/a/terraform"), "env")}), run); again != dirA {
+		t.Errorf("the same module directory gives keys %s and %s", dirA, again)
+	}
 	if again := sharedKey("gateway", newConfig(nil), run); again != base {
 		t.Fatalf("same name, options and run: keys %s and %s", base, again)
 	}
@@ -21,6 +25,7 @@ func TestSharedKeySeparatesRunsOptionsAndCheckouts(t *testing.T) {
 		"options":  sharedKey("gateway", newConfig([]Option{WithLogLevel("debug")}), run),
 		"secret":   sharedKey("gateway", newConfig([]Option{WithSensitiveVar("api_token", "x")}), run),
 		"run":      sharedKey("gateway", newConfig(nil), other),
+		"modules":  sharedKey("gateway", newConfig([]Option{WithModules(os.DirFS("/elsewhere/terraform"), "env")}), run),
 		"checkout": func() string { t.Chdir(t.TempDir()); return sharedKey("gateway", newConfig(nil), run) }(),
 	} {
 		if k == base {
@@ -51,7 +56,7 @@ func TestRunProcessIsTheGoCommandUnderGoTest(t *testing.T) {
 	// `go test` starts this binary: the run is the go command, so that every package
 	// process of the run agrees on it.
 	want := os.Getpid()
-	if filepath.Base(owner.Executable(os.Getppid())) == "go" {
+	if b := filepath.Base(owner.Executable(os.Getppid())); b == "go" || b == "ginkgo" {
 		want = os.Getppid()
 	}
 	if got := runProcess(); got.PID != want {
