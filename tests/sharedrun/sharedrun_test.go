@@ -188,6 +188,10 @@ func TestKilledPackageLeavesTheOthersTheirEnvironment(t *testing.T) {
 	if len(envs) != 3 || envs["a"] != envs["b"] || envs["b"] != envs["c"] {
 		t.Errorf("packages saw environments %v; want the one a held for b and c too", envs)
 	}
+	if before, _, ok := strings.Cut(r.log.String(), "FAIL\tgithub.com/dsenv/dsenv/tests/sharedrun/testdata/a"); ok &&
+		strings.Contains(before, "is shared by this run") {
+		t.Logf("the killed process a was the one that brought the environment up")
+	}
 	took := labelled.WaitGone(t, context.Background(), "dsenv.test="+r.label, 2*time.Minute)
 	ids, maxLive, polls := r.envs.result()
 	t.Logf("watcher: %d polls, environments seen %v, at most %d at once; gone %s after go test returned", polls, ids, maxLive, took.Round(time.Millisecond))
