@@ -112,9 +112,11 @@ func Up(ctx context.Context, opts ...Option) (*Env, error) {
 }
 
 func newEnv(cfg *config) (*Env, error) {
-	id, err := newID(cfg.idPrefix)
-	if err != nil {
-		return nil, err
+	id, err := cfg.envID, error(nil)
+	if id == "" {
+		if id, err = newID(cfg.idPrefix); err != nil {
+			return nil, err
+		}
 	}
 	e := &Env{ID: id, Owner: owner.Current().String(), Created: time.Now(), cfg: cfg}
 	if cfg.ownerLabel != "" {

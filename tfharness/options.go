@@ -92,6 +92,7 @@ type config struct {
 	reattach     bool   // one provider process per environment (DSENV_REATTACH=0: off)
 	signals      *bool  // nil: handle SIGINT/SIGTERM unless a test framework does (frameworkHandlesSignals)
 	ownerLabel   string // dsenv.owner to write instead of this process's (Shared)
+	envID        string // the id to use instead of a new one (Shared records it before Up)
 	err          error  // the first invalid option or environment variable
 }
 

@@ -325,25 +325,37 @@ func join(ctx context.Context, path, name, key string, run procID, opts []Option
 	}
 	self := procOf(os.Getpid())
 	if r != nil && r.Creating != nil && !r.Creating.alive() {
-		// Its creator died while bringing it up: remove whatever it made.
-		r = nil
+		// Its creator died while bringing it up: stop the Terraform and provider processes
+		// it left (they carry DSENV_ENV), then remove whatever they made.
+		n := owner.KillProcesses("DSENV_ENV", r.EnvID)
 		if err := removeShared(ctx, key); err != nil {
 			return nil, err
 		}
+		if l := newConfig(opts).logger; l != nil {
+			l.Logf("dsenv: shared %s: env %s was left half made by process %d (dead): stopped %d of its processes, removed it",
+				name, r.EnvID, r.Creating.PID, n)
+		}
+		r = nil
 	}
-	if r != nil && r.EnvID != "" && !envRunning(ctx, r.EnvID) {
+	if r != nil && !envRunning(ctx, r.EnvID) {
 		r = nil // removed behind the record's back (a sweep, docker rm)
 		if err := removeShared(ctx, key); err != nil {
 			return nil, err
 		}
 	}
 	if r == nil {
-		r = &record{Version: recordVersion, Name: name, Key: key, Run: run, Creating: &self}
+		id, err := newID(newConfig(opts).idPrefix)
+		if err != nil {
+			return nil, err
+		}
+		// Recorded before Up: should this process die during it, the next one to join
+		// knows what to stop and remove.
+		r = &record{Version: recordVersion, Name: name, Key: key, Run: run, EnvID: id, Creating: &self}
 		if err := writeRecord(path, r); err != nil {
 			return nil, err
 		}
 		e, err := Up(ctx, append(opts, ownerLabelOption(owner.Owner{PID: run.PID, Host: owner.Hostname()}.String()),
-			WithLabels(map[string]string{label.Shared: key}))...)
+			envIDOption(id), WithLabels(map[string]string{label.Shared: key}))...)
 		if err != nil {
 			_ = os.Remove(path)
 			return nil, err
@@ -354,7 +366,7 @@ func join(ctx context.Context, path, name, key string, run procID, opts []Option
 		if err != nil {
 			return nil, err
 		}
-		r.EnvID, r.Payload, r.Creating = e.ID, p, nil
+		r.Payload, r.Creating = p, nil
 		if err := startSharedWatcher(path, e.ID); err != nil {
 			e.logf("shared %s: no watcher (%v): a sweep removes env %s after the run", name, err, e.ID)
 		}
@@ -535,3 +547,7 @@ func sweepShared(dir string) {
 type ownerLabelOption string
 
 func (o ownerLabelOption) apply(c *config) { c.ownerLabel = string(o) }
+
+type envIDOption string
+
+func (o envIDOption) apply(c *config) { c.envID = string(o) }

@@ -199,3 +199,53 @@ func TestKilledPackageLeavesTheOthersTheirEnvironment(t *testing.T) {
 		t.Errorf("the watcher saw environments %v (at most %d at once); want exactly one", ids, maxLive)
 	}
 }
+
+func TestCreatorKilledWhileBringingItUp(t *testing.T) {
+	// -p 1: a runs first and is killed as soon as the first container of the environment
+	// it is bringing up exists; b must stop a's Terraform, remove what it made and bring
+	// up the environment that b and c share.
+	r := startRun(t, []string{"-p", "1"})
+	deadline := time.Now().Add(5 * time.Minute)
+	var pid int
+	for {
+		if time.Now().After(deadline) {
+			_ = r.cmd.Process.Kill()
+			_ = r.cmd.Wait()
+			t.Fatalf("package a never started an environment:\n%s", r.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+		if pid == 0 {
+			b, _ := os.ReadFile(filepath.Join(r.out, "a.pid"))
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+			continue
+		}
+		out, _ := exec.Command("docker", "ps", "-a", "-q", "--filter", "label=dsenv.test="+r.label).Output()
+		if len(strings.TrimSpace(string(out))) > 0 {
+			break
+		}
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed package a's process %d while it brought the environment up", pid)
+	err := r.cmd.Wait()
+	t.Logf("go test output:\n%s", r.log.String())
+	if err == nil {
+		t.Error("go test passed although package a was killed")
+	}
+	for _, p := range []string{"b", "c"} {
+		if !strings.Contains(r.log.String(), "ok  \tgithub.com/dsenv/dsenv/tests/sharedrun/testdata/"+p) {
+			t.Errorf("package %s did not pass", p)
+		}
+	}
+	envs, _ := r.seen(t)
+	if _, ok := envs["a"]; ok || envs["b"] == "" || envs["b"] != envs["c"] {
+		t.Errorf("packages saw environments %v; want b and c on one, a on none", envs)
+	}
+	took := labelled.WaitGone(t, context.Background(), "dsenv.test="+r.label, 2*time.Minute)
+	ids, maxLive, polls := r.envs.result()
+	t.Logf("watcher: %d polls, environments seen %v, at most %d at once; gone %s after go test returned", polls, ids, maxLive, took.Round(time.Millisecond))
+	if maxLive != 1 || len(ids) > 2 || !slices.Contains(ids, envs["b"]) {
+		t.Errorf("the watcher saw environments %v (at most %d at once); want a's half-made one, then b's alone", ids, maxLive)
+	}
+}
