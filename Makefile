@@ -30,9 +30,14 @@ logs:
 # The suite also proves OpenTofu applies the same modules: setup builds it (once, cached).
 test: SETUPFLAGS += --with-tofu
 # The image tests run first: when an image is broken, everything after them would fail too.
+# The Ginkgo suite runs under the Ginkgo CLI in 4 parallel processes, as kubernaut runs its
+# suites; the CLI is the go.mod tool (go tool ginkgo: built from the module proxy, cached).
+GINKGO      ?= $(GO) tool ginkgo
+GINKGOPROCS ?= 4
 test: setup lint
 	$(GO) test -count=1 ./images/tests
-	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v '/images/tests$$')
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v -e '/images/tests$$' -e '/tests/ginkgo$$')
+	$(GINKGO) -p --procs $(GINKGOPROCS) --timeout $(TESTTIMEOUT) ./tests/ginkgo
 
 ## fuzz: 60 s of coverage-guided fuzzing per request decoder (not part of make test)
 FUZZTIME ?= 60s

@@ -14,6 +14,7 @@ const (
 	Owner      = "dsenv.owner"      // <pid>@<hostname>, or manual@<hostname>
 	Created    = "dsenv.created"    // unix seconds of the first apply
 	Persistent = "dsenv.persistent" // "true": sweep leaves it alone
+	Shared     = "dsenv.shared"     // key of a shared environment (tfharness.Shared)
 )
 
 // ValidEnvID is the root modules' rule for name_prefix, and so for environment ids.
