@@ -65,7 +65,8 @@ func Attach(p []byte, opts ...Option) (*Env, error) {
 	if cfg.logger == nil {
 		cfg.logger = stderrLogger{}
 	}
-	e := &Env{Outputs: *out, ID: pl.ID, Owner: pl.Owner, Created: time.Unix(pl.Created, 0), cfg: cfg, attached: true}
+	out.ID = pl.ID
+	e := &Env{Outputs: *out, Owner: pl.Owner, Created: time.Unix(pl.Created, 0), cfg: cfg, attached: true}
 	e.secrets = map[string]string{"postgres_password": "", "redis_password": out.Redis.Password, "api_token": out.Token}
 	if pw, ok := passwordOf(out.Postgres.DSN); ok {
 		e.secrets["postgres_password"] = pw
