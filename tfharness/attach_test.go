@@ -13,7 +13,8 @@ func TestMarshalAttachRoundTripAndAttachedDownIsANoOp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Outputs: *out, ID: "t-ab12cd34", Owner: "4242@host", Created: time.Unix(1700000000, 0)}
+	out.ID = "t-ab12cd34"
+	e := &Env{Outputs: *out, Owner: "4242@host", Created: time.Unix(1700000000, 0)}
 	p, err := e.Marshal()
 	if err != nil {
 		t.Fatal(err)
