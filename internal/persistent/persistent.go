@@ -3,6 +3,7 @@
 package persistent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,8 +33,30 @@ type Persistent struct {
 	Dir    string       // root module directory
 	Name   string       // name_prefix on first Up (default "dsenv-local")
 	Binary tfbin.Binary // default terraform
-	Output io.Writer    // Terraform's output (default os.Stderr)
+	Output io.Writer    // Terraform's output (default os.Stderr); unused while Progress is set
+	// Progress, when set, receives Up's steps and resource changes as they happen, and
+	// Terraform's own output is kept back: a failure returns only its Error: blocks.
+	Progress func(Event)
 }
+
+// Event is one step of Up (Resource "") or one resource change of its apply.
+type Event struct {
+	Step     string // "init", "plan" or "apply"
+	Resource string // resource address, for a resource change
+	Action   string // resource change: create, update, delete, replace, ...
+	Phase    Phase
+	Elapsed  time.Duration // Done and Failed: how long it took
+	Detail   string        // Done: e.g. "2 to add, 0 to change, 0 to destroy"
+}
+
+// Phase of an Event.
+type Phase int
+
+const (
+	Started Phase = iota
+	Done
+	Failed
+)
 
 // VarsFileName is the variables file of a persistent environment.
 const VarsFileName = "dsenv.auto.tfvars"
@@ -155,11 +178,15 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 		return nil, err
 	}
 	defer cleanup()
-	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
-		return nil, fmt.Errorf("init: %w", err)
-	}
-	if err := tf.Apply(ctx); err != nil {
-		return nil, fmt.Errorf("apply: %w", err)
+	if p.Progress == nil {
+		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+			return nil, fmt.Errorf("init: %w", err)
+		}
+		if err := tf.Apply(ctx); err != nil {
+			return nil, fmt.Errorf("apply: %w", err)
+		}
+	} else if err := p.observedApply(ctx, tf); err != nil {
+		return nil, err
 	}
 	// `terraform output -json` prints secrets: keep its stdout off the console.
 	tf.SetStdout(io.Discard)
@@ -169,6 +196,33 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	}
 	return out, nil
 }
+
+// Outputs returns the outputs of the applied environment, secrets included: print them
+// with care. It reads the state in Dir; nothing is applied.
+func (p *Persistent) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
+	if _, err := os.Stat(filepath.Join(p.Dir, "terraform.tfstate")); err != nil {
+		return nil, ErrNotUp
+	}
+	tf, cleanup, err := p.terraform(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	var stderr bytes.Buffer
+	tf.SetStdout(io.Discard)
+	tf.SetStderr(&stderr)
+	out, err := tf.Output(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("terraform output: %s", oneLine(ErrorBlocks(stderr.String(), err)))
+	}
+	if len(out) == 0 {
+		return nil, ErrNotUp
+	}
+	return out, nil
+}
+
+// ErrNotUp: no environment has been applied in the directory.
+var ErrNotUp = errors.New("no environment is up here: run `make up` first")
 
 // Down destroys the environment and removes anything still labelled with its id. It
 // reports how many resources and leftover objects it removed; with nothing applied it
