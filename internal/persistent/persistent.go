@@ -100,12 +100,12 @@ func (p *Persistent) ensureVars() (created bool, err error) {
 name_prefix = %q
 owner       = %q
 created     = %q
-labels      = { %q = "true" }
+labels      = { %q = "true", %q = "up" }
 
 postgres_password = %q
 redis_password    = %q
 api_token         = %q
-`, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent,
+`, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent, label.Kind,
 		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"])
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
