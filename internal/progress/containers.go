@@ -24,9 +24,10 @@ type Containers struct {
 }
 
 type containerLine struct {
-	created time.Time
-	steps   []string
-	state   State
+	created  time.Time
+	steps    []string
+	state    State
+	stopping bool // killed or stopped on purpose (a replacement): its exit is no failure
 }
 
 // WatchContainers subscribes to the container events of env and shows them on d until
@@ -69,9 +70,14 @@ func (w *Containers) event(ev engine.Event) {
 		l.steps, l.state = append(l.steps, "healthy "+since), Done
 	case ev.Action == "health_status: unhealthy":
 		l.steps, l.state = append(l.steps, "unhealthy "+since), Failed
+	case ev.Action == "kill" || ev.Action == "stop":
+		l.stopping = true
+		return
 	case ev.Action == "die":
 		code := ev.Labels["exitCode"]
-		if code == "0" {
+		if l.stopping {
+			l.steps, l.state = []string{"stopped (replaced)"}, Running
+		} else if code == "0" {
 			l.steps, l.state = append(l.steps, "completed "+since), Done
 		} else if l.state != Done {
 			l.steps, l.state = append(l.steps, "exited "+code+" "+since), Failed
