@@ -70,9 +70,8 @@ func TestCLI(t *testing.T) {
 	id := "dsenv-clit-" + randomHex(t, 3)
 	t.Cleanup(func() { removeLabelled(t, eng, label.Env+"="+id) })
 
-	// The other two environments come up meanwhile.
-	kept := make(chan result, 1)
-	go func() { kept <- startKept(ctx) }()
+	// The shared environment comes up meanwhile (the kept one right before dsenv status:
+	// a sweep by a concurrent test run with another cache directory would not see its mark).
 	shared := make(chan result, 1)
 	go func() { shared <- startShared(ctx, t, eng, root) }()
 
@@ -154,7 +153,7 @@ func TestCLI(t *testing.T) {
 	t.Run("logs -f", func(t *testing.T) { checkLogsFollow(ctx, t, root, dsenv, dir) })
 
 	// Must show 3: dsenv status --json with the three environments.
-	k := <-kept
+	k := startKept(ctx)
 	if k.err != nil {
 		t.Fatalf("kept environment: %v", k.err)
 	}

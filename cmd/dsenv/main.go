@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/dsenv/dsenv/internal/persistent"
 )
 
 // command is one dsenv subcommand; each lives in its own file and registers itself.
@@ -131,7 +133,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.As(err, &pe):
+	case errors.As(err, &pe), errors.Is(err, persistent.ErrNotSetUp), errors.Is(err, persistent.ErrNotUp):
 		return exitPrereq
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted

@@ -41,7 +41,7 @@ type Persistent struct {
 
 // Event is one step of Up (Resource "") or one resource change of its apply.
 type Event struct {
-	Step     string // "init", "plan" or "apply"
+	Step     string // "init", "plan" or "apply" (Up), "destroy" (Down)
 	Resource string // resource address, for a resource change
 	Action   string // resource change: create, update, delete, replace, ...
 	Phase    Phase
@@ -130,8 +130,8 @@ func (p *Persistent) terraform(ctx context.Context) (*tfexec.Terraform, func(), 
 		return nil, nil, err
 	}
 	if _, err := os.Stat(cache.ProviderBinary(cacheDir, tfbin.ProviderHost(bin))); err != nil {
-		return nil, nil, fmt.Errorf("docker provider not in the mirror %s: run `make setup` (dsenv setup) first",
-			cache.ProviderMirror(cacheDir))
+		return nil, nil, fmt.Errorf("docker provider not in the mirror %s: %w",
+			cache.ProviderMirror(cacheDir), ErrNotSetUp)
 	}
 	execPath, _, err := tfbin.Find(ctx, bin, filepath.Join(cacheDir, "bin"))
 	if err != nil {
@@ -221,6 +221,9 @@ func (p *Persistent) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta,
 	return out, nil
 }
 
+// ErrNotSetUp: the toolchain is not built yet.
+var ErrNotSetUp = errors.New("run `make setup` (dsenv setup) first")
+
 // ErrNotUp: no environment has been applied in the directory.
 var ErrNotUp = errors.New("no environment is up here: run `make up` first")
 
@@ -245,13 +248,31 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		defer cleanup()
+		var out bytes.Buffer
+		report := func(Event) {}
+		if p.Progress != nil {
+			tf.SetStdout(&out)
+			tf.SetStderr(&out)
+			report = p.Progress
+		}
+		start := time.Now()
+		report(Event{Step: "destroy", Phase: Started})
 		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+			report(Event{Step: "destroy", Phase: Failed, Elapsed: time.Since(start)})
+			if p.Progress != nil {
+				return 0, &TerraformError{Step: "init", Blocks: ErrorBlocks(out.String(), err)}
+			}
 			return 0, fmt.Errorf("init: %w", err)
 		}
 		// -refresh=false: faster (no 2 s network read) and works after setup rebuilt an image.
 		if err := tf.Destroy(ctx, tfexec.Refresh(false)); err != nil {
+			report(Event{Step: "destroy", Phase: Failed, Elapsed: time.Since(start)})
+			if p.Progress != nil {
+				return 0, &TerraformError{Step: "destroy", Blocks: ErrorBlocks(out.String(), err)}
+			}
 			return 0, fmt.Errorf("destroy: %w", err)
 		}
+		report(Event{Step: "destroy", Phase: Done, Elapsed: time.Since(start), Detail: fmt.Sprintf("%d resources destroyed", n)})
 	}
 	d, err := engine.FromEnv()
 	if err != nil {
