@@ -62,15 +62,23 @@ func runStatus(ctx context.Context, args []string) error {
 		if e.OwnerAlive {
 			owner += " (alive)"
 		}
+		// ✔ running (healthy) or a job that exited 0, … health starting, ✘ anything else.
 		var cs []string
 		for _, c := range e.Containers {
-			cs = append(cs, c.Service+" "+containerState(c))
+			switch h := status.Health([]status.Container{c}); {
+			case h == "healthy" || h == "stopped" && c.State == "exited" && c.ExitCode == 0:
+				cs = append(cs, c.Service+" ✔")
+			case h == "starting":
+				cs = append(cs, c.Service+" …")
+			default:
+				cs = append(cs, c.Service+" ✘ "+containerState(c))
+			}
 		}
 		would := "keep: " + e.Sweep.Reason
 		if e.Sweep.Remove {
 			would = "remove: " + e.Sweep.Reason
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, kind, owner, dash(e.Age), e.Health, dash(strings.Join(cs, ", ")), would)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, kind, owner, dash(e.Age), e.Health, dash(strings.Join(cs, " ")), would)
 	}
 	return tw.Flush()
 }

@@ -150,7 +150,7 @@ func (d *Display) render(l *line, spin bool) string {
 	}
 	text := l.text
 	if l.state == Running && spin {
-		text += fmt.Sprintf(" %.1fs", time.Since(l.start).Seconds())
+		text = strings.TrimSpace(text + fmt.Sprintf(" (%.1fs)", time.Since(l.start).Seconds()))
 	}
 	return strings.TrimRight(fmt.Sprintf(" %s %-24s %s", mark, l.label, text), " ")
 }
