@@ -215,10 +215,27 @@ func TestCLI(t *testing.T) {
 	table, _ := run(ctx, root, dsenv, "status", "--dir", dir)
 	t.Logf("dsenv status:\n%s", table)
 
-	// dsenv down, then output says what to do, in one line, with exit 3.
+	// dsenv down; then a failing up, and output says what to do, in one line, with exit 3.
 	if out, code := run(ctx, root, dsenv, "down", "--dir", dir); code != 0 {
 		t.Errorf("dsenv down: exit %d\n%s", code, out)
 	}
+	// A failing up shows Terraform's Error: block (not its plan) and one line saying what to do.
+	varsFile := filepath.Join(dir, persistent.VarsFileName)
+	vars, err := os.ReadFile(varsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(varsFile, bytes.Replace(vars, []byte(`log_level = "debug"`), []byte(`log_level = "bogus"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code = run(ctx, root, dsenv, "up", "--dir", dir)
+	t.Logf("dsenv up with log_level bogus: exit %d:\n%s", code, out)
+	last := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitFailure || !strings.Contains(out, "Error: Invalid value for variable") || !strings.Contains(out, "log_level must be one of") ||
+		strings.Contains(out, "Terraform will perform") || !strings.HasPrefix(last[len(last)-1], "dsenv up: terraform ") {
+		t.Errorf("failing dsenv up: exit %d; want exit %d, Terraform's Error: block, no plan, and a last line saying what to do", code, exitFailure)
+	}
+
 	out, code = run(ctx, root, dsenv, "output", "--dir", dir, "postgres_dsn")
 	if code != exitPrereq || lines(out) != 1 || !strings.Contains(out, "run `make up` first") {
 		t.Errorf("dsenv output after down: exit %d, %q; want exit %d and one line saying to run make up", code, out, exitPrereq)

@@ -77,6 +77,7 @@ type applyStream struct {
 	start, applyStart time.Time
 	planned           bool // the plan had changes and the apply began
 	summary           string
+	planSummary       string
 	errors            []string
 }
 
@@ -137,14 +138,19 @@ func (a *applyStream) handle(m jsonMessage) {
 		if c.Operation == "apply" {
 			detail = fmt.Sprintf("%d added, %d changed, %d destroyed", c.Add, c.Change, c.Remove)
 		}
-		if c.Operation == "plan" && (c.Add+c.Change+c.Remove) > 0 {
-			a.planned = true
-			a.applyStart = time.Now()
-			a.p.Progress(Event{Step: "plan", Phase: Done, Elapsed: a.applyStart.Sub(a.start), Detail: detail})
-			a.p.Progress(Event{Step: "apply", Phase: Started})
+		if c.Operation == "plan" {
+			a.planSummary = detail
 		}
 		a.summary = detail
 	case "apply_start":
+		// The plan is done when the first managed resource starts changing (a plan that
+		// fails afterwards, e.g. on a variable's validation, still prints a summary).
+		if !a.planned && !strings.Contains(m.Hook.Resource.Addr, "data.") {
+			a.planned = true
+			a.applyStart = time.Now()
+			a.p.Progress(Event{Step: "plan", Phase: Done, Elapsed: a.applyStart.Sub(a.start), Detail: a.planSummary})
+			a.p.Progress(Event{Step: "apply", Phase: Started})
+		}
 		a.p.Progress(Event{Step: "apply", Resource: m.Hook.Resource.Addr, Action: m.Hook.Action, Phase: Started})
 	case "apply_complete", "apply_errored":
 		ph := Done
