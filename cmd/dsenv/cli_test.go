@@ -162,17 +162,25 @@ func TestCLI(t *testing.T) {
 	if sh.err != nil {
 		t.Fatalf("shared environment: %v", sh.err)
 	}
-	out, code = run(ctx, root, dsenv, "status", "--json", "--dir", dir)
-	if code != 0 {
-		t.Fatalf("dsenv status --json: exit %d\n%s", code, out)
-	}
-	var envs []status.Env
-	if err := json.Unmarshal([]byte(stdoutPart(out)), &envs); err != nil {
-		t.Fatalf("dsenv status --json: %v\n%s", err, out)
-	}
-	byID := map[string]status.Env{}
-	for _, e := range envs {
-		byID[e.ID] = e
+	// Poll: a just-made environment may still be passing its first Docker healthchecks.
+	var byID map[string]status.Env
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		out, code = run(ctx, root, dsenv, "status", "--json", "--dir", dir)
+		if code != 0 {
+			t.Fatalf("dsenv status --json: exit %d\n%s", code, out)
+		}
+		var envs []status.Env
+		if err := json.Unmarshal([]byte(stdoutPart(out)), &envs); err != nil {
+			t.Fatalf("dsenv status --json: %v\n%s", err, out)
+		}
+		byID = map[string]status.Env{}
+		for _, e := range envs {
+			byID[e.ID] = e
+		}
+		if byID[id].Health == "healthy" && byID[k.id].Health == "healthy" && byID[sh.id].Health == "healthy" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
 	}
 	manual := owner.Manual().String()
 	for _, want := range []struct {
