@@ -38,7 +38,7 @@ func runDown(ctx context.Context, args []string) error {
 			case persistent.Started:
 				disp.Set(ev.Step, "terraform destroy", "", progress.Running)
 			case persistent.Done:
-				disp.Set(ev.Step, "terraform destroy", progress.Seconds(ev.Elapsed)+"  "+ev.Detail, progress.Done)
+				disp.Set(ev.Step, "terraform destroy", progress.Seconds(ev.Elapsed), progress.Done)
 			case persistent.Failed:
 				disp.Set(ev.Step, "terraform destroy", "failed after "+progress.Seconds(ev.Elapsed), progress.Failed)
 			}

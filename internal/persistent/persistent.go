@@ -272,7 +272,7 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 			}
 			return 0, fmt.Errorf("destroy: %w", err)
 		}
-		report(Event{Step: "destroy", Phase: Done, Elapsed: time.Since(start), Detail: fmt.Sprintf("%d resources destroyed", n)})
+		report(Event{Step: "destroy", Phase: Done, Elapsed: time.Since(start)})
 	}
 	d, err := engine.FromEnv()
 	if err != nil {
