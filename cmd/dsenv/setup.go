@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 
@@ -16,10 +15,10 @@ func init() {
 }
 
 func runSetup(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
+	fs := newFlagSet("setup", "[--with-tofu]")
 	repo := fs.String("repo", ".", "the dsenv checkout (holds images/ and tools/provider/)")
 	withTofu := fs.Bool("with-tofu", false, "also build OpenTofu "+cache.OpenTofuVersion+" from source into the cache (the test suite uses it)")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	dir, err := filepath.Abs(*repo)
@@ -27,7 +26,7 @@ func runSetup(ctx context.Context, args []string) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "tools", "provider", "go.mod")); err != nil {
-		return errors.New("run from the dsenv checkout (or pass -repo DIR): tools/provider/go.mod not found")
+		return &prereqError{err: errors.New("tools/provider/go.mod not found"), fix: "run from the dsenv checkout (or pass -repo DIR)"}
 	}
 	cacheDir, err := cache.Dir()
 	if err != nil {
