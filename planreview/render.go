@@ -82,6 +82,9 @@ func RenderSummary(s Summary, o RenderOptions) string {
 		icon = "📝"
 	}
 	fmt.Fprintf(&head, "%s **%s**\n\n", icon, Verdict(s))
+	if s.Baseline != "" {
+		fmt.Fprintf(&head, "_%s_\n\n", s.Baseline)
+	}
 
 	if loss := s.DataLoss(); len(loss) > 0 {
 		head.WriteString("> [!CAUTION]\n> **This plan destroys data.** Applying it loses what these objects store:\n>\n")
@@ -274,6 +277,9 @@ func fenceFor(blocks []string) string {
 func RenderText(s Summary) string {
 	var b strings.Builder
 	b.WriteString(Verdict(s) + "\n")
+	if s.Baseline != "" {
+		b.WriteString(strings.ReplaceAll(s.Baseline, "`", "") + "\n")
+	}
 	if loss := s.DataLoss(); len(loss) > 0 {
 		b.WriteString("\nWARNING: this plan destroys data:\n")
 		for _, c := range loss {

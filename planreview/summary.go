@@ -62,6 +62,9 @@ type Summary struct {
 	Drift         []Drift
 	// Incomplete is true when Terraform deferred some changes to a later plan.
 	Incomplete bool
+	// Baseline says what the plan was compared against (the live state in a backend, a
+	// local state, or nothing); Run sets it, Summarize leaves it empty.
+	Baseline string
 }
 
 // HasChanges reports whether applying the plan would change anything: resources or outputs.
