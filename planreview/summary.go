@@ -239,10 +239,16 @@ func dataLoss(rc *tfjson.ResourceChange, kind Kind) string {
 		return fmt.Sprintf("Docker volume `%s` is %s: everything stored in it is lost.", name, verb)
 	case "docker_container":
 		store := dataStore(rc.Address, before)
-		if store == "" || hasPersistentMount(before) {
+		if store == "" {
 			return ""
 		}
-		return fmt.Sprintf("%s container is %s and keeps its data without a volume: its data is lost.", store, verb)
+		if !hasPersistentMount(before) {
+			return fmt.Sprintf("%s container is %s and keeps its data without a volume: its data is lost.", store, verb)
+		}
+		// Its data was on a volume; a replacement that no longer mounts one starts empty.
+		if after, ok := rc.Change.After.(map[string]interface{}); ok && kind == Replace && !hasPersistentMount(after) && !mountsUnknown(rc) {
+			return fmt.Sprintf("%s container is replaced by one without a data volume: it starts empty, its data is not carried over.", store)
+		}
 	}
 	return ""
 }
@@ -278,6 +284,13 @@ func dataStore(address string, before map[string]interface{}) string {
 		}
 	}
 	return ""
+}
+
+// mountsUnknown reports whether the new container's volumes or mounts are known only after
+// apply (then the review cannot tell).
+func mountsUnknown(rc *tfjson.ResourceChange) bool {
+	u, _ := rc.Change.AfterUnknown.(map[string]interface{})
+	return u["volumes"] == true || u["mounts"] == true
 }
 
 // hasPersistentMount reports whether a container mounts a named volume or a host path.
