@@ -31,6 +31,9 @@ type Options struct {
 	PluginDir string
 	// SkipInit skips `terraform init` (the directory is initialised already).
 	SkipInit bool
+	// Env adds environment variables for terraform (e.g. the backend's PG_CONN_STR); it
+	// inherits this process's environment otherwise.
+	Env map[string]string
 	// Stdout and Stderr receive terraform's own output; nil discards it.
 	Stdout, Stderr io.Writer
 	// PlanFile, when set, keeps the saved plan there; otherwise it goes to a temporary file.
@@ -86,6 +89,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	tf, err := tfexec.NewTerraform(o.Dir, o.ExecPath)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", o.Dir, err)
+	}
+	if len(o.Env) > 0 {
+		if err := tf.SetEnv(o.Env); err != nil {
+			return nil, fmt.Errorf("plan %s: %w", o.Dir, err)
+		}
 	}
 	if o.Stdout != nil {
 		tf.SetStdout(o.Stdout)
@@ -151,7 +159,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		detail := lockDetail(err.Error())
 		if backendType(dataDir(o.Dir)) == "pg" {
 			// The pg backend's "Lock Info" is this plan's own: ask PostgreSQL who holds it.
-			if h, herr := pgstate.Holder(ctx, pgstate.ConnString(o.BackendConfig)); herr == nil {
+			getenv := func(k string) string {
+				if v, ok := o.Env[k]; ok {
+					return v
+				}
+				return os.Getenv(k)
+			}
+			if h, herr := pgstate.Holder(ctx, pgstate.ConnString(o.BackendConfig, getenv), getenv("PGPASSWORD")); herr == nil {
 				detail = h
 			} else {
 				detail = "the pg backend records no holder, and looking it up failed: " + herr.Error()

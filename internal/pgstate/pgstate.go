@@ -18,8 +18,8 @@ import (
 )
 
 // ConnString is the backend's connection string: conn_str in one of the -backend-config
-// files, else PG_CONN_STR. The password may come from PGPASSWORD, as for the backend.
-func ConnString(backendConfigFiles []string) string {
+// files, else PG_CONN_STR as getenv reads it.
+func ConnString(backendConfigFiles []string, getenv func(string) string) string {
 	re := regexp.MustCompile(`(?m)^\s*conn_str\s*=\s*"([^"]+)"`)
 	for _, f := range backendConfigFiles {
 		if b, err := os.ReadFile(f); err == nil {
@@ -28,18 +28,26 @@ func ConnString(backendConfigFiles []string) string {
 			}
 		}
 	}
-	return os.Getenv("PG_CONN_STR")
+	return getenv("PG_CONN_STR")
 }
 
 // Holder describes the sessions other than its own that hold an advisory lock in the
-// backend's database: the pg backend's state lock.
-func Holder(ctx context.Context, connStr string) (string, error) {
+// backend's database: the pg backend's state lock. password (PGPASSWORD, as the backend
+// takes it) is used when connStr has none.
+func Holder(ctx context.Context, connStr, password string) (string, error) {
 	if connStr == "" {
 		return "", fmt.Errorf("no connection string (PG_CONN_STR or conn_str in a -backend-config file)")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, connStr)
+	cfg, err := pgx.ParseConfig(connStr)
+	if err != nil {
+		return "", fmt.Errorf("state database connection string: %w", err)
+	}
+	if cfg.Password == "" {
+		cfg.Password = password
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return "", fmt.Errorf("connect to the state database: %w", err)
 	}

@@ -192,7 +192,7 @@ func (c *checkout) plan(ctx context.Context, varsFile string) *planreview.Result
 }
 
 func (c *checkout) planOptions(varsFile string) planreview.Options {
-	return planreview.Options{Dir: c.root, ExecPath: c.execPath, VarFiles: []string{varsFile}, SkipInit: true,
+	return planreview.Options{Dir: c.root, ExecPath: c.execPath, VarFiles: []string{varsFile}, SkipInit: true, Env: c.env,
 		LockTimeout: "5s", Render: planreview.RenderOptions{Title: "terraform/envs/shared"}}
 }
 
