@@ -45,7 +45,7 @@ type stateDB struct {
 	plannerPassword string
 }
 
-func startStateDB(ctx context.Context, t *testing.T, prefix, testLabel string) *stateDB {
+func startStateDB(ctx context.Context, t *testing.T, prefix, testLabel, image string) *stateDB {
 	t.Helper()
 	db := &stateDB{name: prefix + "-tfstate", password: randomHex(t, 16), plannerPassword: randomHex(t, 16)}
 	envFile := filepath.Join(t.TempDir(), "state-db.env")
@@ -58,7 +58,7 @@ func startStateDB(ctx context.Context, t *testing.T, prefix, testLabel string) *
 		}
 	})
 	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--name", db.name, "--label", testLabel,
-		"--env-file", envFile, "-p", "127.0.0.1::5432", imageFor("postgres")).CombinedOutput()
+		"--env-file", envFile, "-p", "127.0.0.1::5432", image).CombinedOutput()
 	if err != nil {
 		t.Fatalf("start the state database: %v: %s", err, out)
 	}
@@ -226,7 +226,24 @@ type vars struct {
 	m    map[string]any
 }
 
-func newVars(t *testing.T, prefix, testLabel string) *vars {
+// pinImages tags the current image of each service under a name of the test's own, so
+// that another engineer's `make setup` rebuilding dsenv/* meanwhile cannot make a plan of this
+// test see a new image; the tags go in t.Cleanup.
+func pinImages(ctx context.Context, t *testing.T, prefix string) map[string]string {
+	t.Helper()
+	pinned := map[string]string{}
+	for svc := range images {
+		tag := prefix + "/" + svc + ":pinned"
+		if out, err := exec.CommandContext(ctx, "docker", "tag", imageFor(svc), tag).CombinedOutput(); err != nil {
+			t.Fatalf("image %s missing (run `make setup`): %v: %s", imageFor(svc), err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("docker", "rmi", tag).Run() })
+		pinned[svc] = tag
+	}
+	return pinned
+}
+
+func newVars(t *testing.T, prefix, testLabel string, pinned map[string]string) *vars {
 	ports := freePorts(t, 5)
 	host, _ := os.Hostname()
 	k, v, _ := strings.Cut(testLabel, "=")
@@ -245,8 +262,8 @@ func newVars(t *testing.T, prefix, testLabel string) *vars {
 		"api_token":                     randomHex(t, 24),
 		"log_level":                     "info",
 	}
-	for svc := range images {
-		m[svc+"_image"] = imageFor(svc)
+	for svc, img := range pinned {
+		m[svc+"_image"] = img
 	}
 	vs := &vars{t: t, file: filepath.Join(t.TempDir(), "shared.tfvars.json"), m: m}
 	vs.write()

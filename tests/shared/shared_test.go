@@ -44,19 +44,15 @@ func TestSharedEnvironment(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	for svc := range images {
-		if img := imageFor(svc); exec.CommandContext(ctx, "docker", "image", "inspect", img).Run() != nil {
-			t.Fatalf("image %s missing (run `make setup`)", img)
-		}
-	}
 	prefix := "dsenv-shtest-" + randomHex(t, 3)
+	pinned := pinImages(ctx, t, prefix)
 	testLabel := "dsenv.test=" + prefix
 	// Whatever happens, nothing of the test stays: labelled containers, volumes (the
 	// protected ones too) and networks of both environments and the state database.
 	t.Cleanup(func() { labelled.Remove(t, testLabel) })
 	dsenv := buildDsenv(ctx, t)
-	db := startStateDB(ctx, t, prefix, testLabel)
-	v := newVars(t, prefix, testLabel)
+	db := startStateDB(ctx, t, prefix, testLabel, pinned["postgres"])
+	v := newVars(t, prefix, testLabel, pinned)
 
 	// The environment as it was applied before modules/stack: the old code, state in pg.
 	old := newCheckout(ctx, t, "envs/before-stack", db.ownerEnv(""))
@@ -239,7 +235,7 @@ func TestSharedEnvironment(t *testing.T) {
 
 	// Must show 6: backup of the environment holding 1,000 events and 10 queued messages,
 	// restore into a new one: the same rows, the same messages.
-	backupAndRestore(ctx, t, dsenv, db, team, prefix, testLabel, correlation, out)
+	backupAndRestore(ctx, t, dsenv, db, team, prefix, testLabel, correlation, out, pinned)
 
 	// Must show 2, the end: --env of the persistent environment needs --force; --volumes is
 	// what removes its data.
@@ -263,7 +259,7 @@ func TestSharedEnvironment(t *testing.T) {
 // backupAndRestore: 10 messages queued while the DS is stopped (so they stay queued), dsenv
 // backup, a new environment, dsenv restore --keep-stopped, then every row and message is
 // compared; started again, the new DS delivers the 10 restored messages.
-func backupAndRestore(ctx context.Context, t *testing.T, dsenv string, db *stateDB, team *checkout, prefix, testLabel, correlation string, out outputs) {
+func backupAndRestore(ctx context.Context, t *testing.T, dsenv string, db *stateDB, team *checkout, prefix, testLabel, correlation string, out outputs, pinned map[string]string) {
 	t.Helper()
 	if b, err := exec.CommandContext(ctx, "docker", "stop", prefix+"-datastorage").CombinedOutput(); err != nil {
 		t.Fatalf("docker stop: %v: %s", err, b)
@@ -308,7 +304,7 @@ func backupAndRestore(ctx context.Context, t *testing.T, dsenv string, db *state
 
 	// A fresh shared environment (its own state in the same backend, another schema).
 	prefix2 := prefix + "-r"
-	v2 := newVars(t, prefix2, testLabel)
+	v2 := newVars(t, prefix2, testLabel, pinned)
 	fresh := newCheckout(ctx, t, "envs/shared", db.ownerEnv("restore"))
 	fresh.apply(ctx, v2.file)
 	out2 := fresh.outputs(ctx)
