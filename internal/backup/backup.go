@@ -315,7 +315,7 @@ func stopDS(ctx context.Context, o Options, ds string) (func(), error) {
 	if state != "true" {
 		return nil, nil
 	}
-	o.logf("stopping %s (no writes during the backup)", ds)
+	o.logf("stopping %s (no writes meanwhile)", ds)
 	if _, err := dockerOut(ctx, nil, "stop", "--time", "30", ds); err != nil {
 		return nil, err
 	}

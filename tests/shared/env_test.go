@@ -146,7 +146,9 @@ type checkout struct {
 	mirror   string
 }
 
-func newCheckout(ctx context.Context, t *testing.T, root string, env map[string]string) *checkout {
+// newCheckout copies terraform/ and, unless noInit (a CI checkout that dsenv plan
+// initialises itself), runs terraform init in root.
+func newCheckout(ctx context.Context, t *testing.T, root string, env map[string]string, noInit ...bool) *checkout {
 	t.Helper()
 	execPath, err := exec.LookPath("terraform")
 	if err != nil {
@@ -165,6 +167,9 @@ func newCheckout(ctx context.Context, t *testing.T, root string, env map[string]
 	}
 	if err := c.tf.SetEnv(env); err != nil {
 		t.Fatal(err)
+	}
+	if len(noInit) > 0 && noInit[0] {
+		return c
 	}
 	if err := c.tf.Init(ctx, tfexec.PluginDir(c.mirror)); err != nil {
 		t.Fatalf("terraform init in %s: %v", root, err)
@@ -226,16 +231,19 @@ type vars struct {
 	m    map[string]any
 }
 
-// pinImages tags the current image of each service under a name of the test's own, so
-// that another engineer's `make setup` rebuilding dsenv/* meanwhile cannot make a plan of this
-// test see a new image; the tags go in t.Cleanup.
+// pinImages gives the test images of its own: `FROM <image>` plus a label, built under a
+// name of the test's, so a new image ID that nobody else references. Another engineer's
+// `make setup` rebuilding (and removing) dsenv/* meanwhile can then neither make a plan of
+// this test see a new image nor take an image from under it. Removed in t.Cleanup.
 func pinImages(ctx context.Context, t *testing.T, prefix string) map[string]string {
 	t.Helper()
 	pinned := map[string]string{}
 	for svc := range images {
 		tag := prefix + "/" + svc + ":pinned"
-		if out, err := exec.CommandContext(ctx, "docker", "tag", imageFor(svc), tag).CombinedOutput(); err != nil {
-			t.Fatalf("image %s missing (run `make setup`): %v: %s", imageFor(svc), err, out)
+		cmd := exec.CommandContext(ctx, "docker", "build", "-q", "-t", tag, "--label", "dsenv.test="+prefix, "-")
+		cmd.Stdin = strings.NewReader("FROM " + imageFor(svc) + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("image %s (run `make setup`): %v: %s", imageFor(svc), err, out)
 		}
 		t.Cleanup(func() { _ = exec.Command("docker", "rmi", tag).Run() })
 		pinned[svc] = tag

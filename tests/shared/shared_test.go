@@ -98,7 +98,7 @@ func TestSharedEnvironment(t *testing.T) {
 	// Must show 1: a pull request's code reviewed from a fresh checkout (as CI has it), with a
 	// role that can only read the state: a DS log level change is the replacement of the DS
 	// container and nothing else.
-	ci := newCheckout(ctx, t, "envs/shared", db.plannerEnv())
+	ci := newCheckout(ctx, t, "envs/shared", db.plannerEnv(), true)
 	v.set("log_level", "debug")
 	review := ci.review(ctx, t, dsenv, v)
 	t.Logf("review of the log level change (from the CI checkout, read-only role):\n%s", review.markdown)
@@ -116,7 +116,9 @@ func TestSharedEnvironment(t *testing.T) {
 	}
 	// Must show 3 (the plan side): what dsenv plan wrote in the checkout is private.
 	t.Logf("files in the CI checkout after dsenv plan: %v", checkModes(t, ci.root, func(rel string) bool {
-		return strings.Contains(rel, "tfstate") || strings.HasSuffix(rel, ".tfplan") || strings.HasSuffix(rel, ".json")
+		// What terraform and dsenv wrote: .terraform/ (not the provider binaries), state, plans.
+		return (strings.HasPrefix(rel, ".terraform/") && !strings.HasPrefix(rel, ".terraform/providers/")) ||
+			strings.Contains(rel, "tfstate") || strings.HasSuffix(rel, ".tfplan")
 	}))
 	if _, err := os.Stat(filepath.Join(team.root, "terraform.tfstate")); err == nil {
 		t.Errorf("the shared environment's state must live in the backend, not in %s", team.root)
