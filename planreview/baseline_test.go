@@ -39,3 +39,17 @@ func TestLockDetailPicksTheLockInfo(t *testing.T) {
 		t.Errorf("lockDetail = %q", got)
 	}
 }
+
+func TestMovesAreListedNotCounted(t *testing.T) {
+	p := &tfjson.Plan{ResourceChanges: []*tfjson.ResourceChange{{
+		Address: "module.stack.module.redis.docker_container.this", PreviousAddress: "module.redis.docker_container.this",
+		Type: "docker_container", Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionNoop}},
+	}}}
+	s := Summarize(p)
+	if len(s.Changes) != 0 || len(s.Moved) != 1 || s.HasChanges() {
+		t.Fatalf("a move only: changes %v, moved %v", s.Changes, s.Moved)
+	}
+	if md := RenderSummary(s, RenderOptions{}); !strings.Contains(md, "- `module.redis.docker_container.this` → `module.stack.module.redis.docker_container.this`") {
+		t.Errorf("the markdown does not list the move:\n%s", md)
+	}
+}

@@ -45,6 +45,9 @@ type Change struct {
 	Raw *tfjson.ResourceChange
 }
 
+// Move is a resource whose state moves to a new address, unchanged.
+type Move struct{ From, To string }
+
 // Drift is one resource Terraform found changed outside Terraform while refreshing.
 type Drift struct {
 	Address string
@@ -62,6 +65,8 @@ type Summary struct {
 	Drift         []Drift
 	// Incomplete is true when Terraform deferred some changes to a later plan.
 	Incomplete bool
+	// Moved are resources that only move to a new address (moved blocks): nothing changes.
+	Moved []Move
 	// Baseline says what the plan was compared against (the live state in a backend, a
 	// local state, or nothing); Run sets it, Summarize leaves it empty.
 	Baseline string
@@ -97,6 +102,9 @@ func Summarize(p *tfjson.Plan) Summary {
 		}
 		kind, ok := kindOf(rc.Change.Actions)
 		if !ok {
+			if rc.PreviousAddress != "" {
+				s.Moved = append(s.Moved, Move{From: rc.PreviousAddress, To: rc.Address})
+			}
 			continue
 		}
 		c := Change{

@@ -84,8 +84,8 @@ func TestSharedEnvironment(t *testing.T) {
 	if r.Summary.Counts[planreview.Destroy] != 0 || r.Summary.Counts[planreview.Replace] != 0 || len(r.Summary.Changes) != 0 {
 		t.Fatalf("after the move: want 0 to destroy, 0 to replace, no change at all; got %s", planreview.Verdict(r.Summary))
 	}
-	if moved != 5 {
-		t.Errorf("%d resources moved, want 5 (network, postgres, redis, migrate, datastorage)", moved)
+	if moved != 5 || len(r.Summary.Moved) != 5 || !strings.Contains(r.Text, "module.datastorage.docker_container.this -> "+dsContainer) {
+		t.Errorf("%d resources moved (%d in the review), want 5 (network, postgres, redis, migrate, datastorage):\n%s", moved, len(r.Summary.Moved), r.Text)
 	}
 	if !strings.Contains(r.Summary.Baseline, "live state in the `pg` backend (7 resources)") {
 		t.Errorf("the review must say it compared against the live pg state; it says %q", r.Summary.Baseline)
