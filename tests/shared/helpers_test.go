@@ -118,13 +118,28 @@ func connect(ctx context.Context, t *testing.T, dsn string) *pgx.Conn {
 
 var dsenvBinary string
 
+// binDir holds the dsenv binary for every test of the process (TestMain removes it): a
+// test's own TempDir is gone when the next test runs.
+var binDir string
+
+func TestMain(m *testing.M) {
+	var err error
+	if binDir, err = os.MkdirTemp("", "dsenv-shared-test-bin-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(binDir)
+	os.Exit(code)
+}
+
 // buildDsenv builds cmd/dsenv once per test process.
 func buildDsenv(ctx context.Context, t *testing.T) string {
 	t.Helper()
 	if dsenvBinary != "" {
 		return dsenvBinary
 	}
-	bin := filepath.Join(t.TempDir(), "dsenv")
+	bin := filepath.Join(binDir, "dsenv")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/dsenv")
 	cmd.Dir = repoPath(t, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
