@@ -2,8 +2,8 @@ package setup
 
 import (
 	"bytes"
-	_ "embed"
 	"context"
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
