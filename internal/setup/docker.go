@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/dsenv/dsenv/internal/engine"
 )
 
 // recipeLabel is the image label that records the hash of an image's recipe inputs.
@@ -20,9 +22,14 @@ func checkDocker(ctx context.Context) (result, error) {
 	if _, err := exec.LookPath("docker"); err != nil {
 		return result{}, errors.New("docker CLI not found on PATH: install Docker (Debian: apt-get install -y docker.io) and start its daemon")
 	}
-	host := os.Getenv("DOCKER_HOST")
-	if host == "" {
-		host = "unix:///var/run/docker.sock"
+	host, err := engine.Host()
+	if err != nil {
+		return result{}, err
+	}
+	// The docker CLI this process runs talks to the engine dsenv found (Docker's socket,
+	// else Podman's API service), like the harness and the provider do.
+	if os.Getenv("DOCKER_HOST") == "" {
+		os.Setenv("DOCKER_HOST", host)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -36,13 +43,19 @@ func checkDocker(ctx context.Context) (result, error) {
 		} else if msg != "" {
 			why = msg
 		}
-		hint := "start the Docker daemon (sudo systemctl start docker) or point DOCKER_HOST at a running one"
+		hint := "start the Docker daemon (sudo systemctl start docker) or Podman's API service (podman system service --time=0 " + engine.PodmanSocket + " &), or point DOCKER_HOST at a running one"
 		if strings.Contains(why, "permission denied") {
 			hint = "add your user to the docker group (sudo usermod -aG docker $USER, then log in again) or run as root"
 		}
 		return result{}, fmt.Errorf("Docker daemon at %s does not answer (%s): %s", host, why, hint)
 	}
-	return result{detail: "Docker Engine " + strings.TrimSpace(out)}, nil
+	detail := "Docker Engine " + strings.TrimSpace(out)
+	if d, err := engine.New(host); err == nil {
+		if v, err := d.Version(ctx); err == nil {
+			detail = v.String() + " at " + host
+		}
+	}
+	return result{detail: detail}, nil
 }
 
 // docker runs the docker CLI and returns its stdout; the error carries the end of stderr.
