@@ -1,7 +1,9 @@
 package setup
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -152,21 +154,14 @@ func (img image) buildGo(ctx context.Context, o Options) (result, error) {
 	goEnv := append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS="+goflags)
 	flags := []string{"-trimpath", "-buildvcs=false"}
 
-	// The main package's build ID hashes every input of the binary (sources of all its
-	// dependencies, Go version, flags) and costs a cached compile, not a link: an image
-	// that is up to date is found without building anything.
-	list := exec.CommandContext(ctx, goBin, append(append([]string{"list"}, flags...), "-export", "-f", "{{.BuildID}}", pkg)...)
-	list.Dir, list.Env = dir, goEnv
-	buildID, err := list.Output()
-	if err != nil {
-		var stderr string
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		return result{}, fmt.Errorf("go list %s (in %s): %v: %s", pkg, dir, err, strings.ReplaceAll(tail(stderr, 8), "\n", " | "))
+	// The recipe hashes the binary's inputs by content, not by where they are: dsenv's own
+	// source files, every other module by path@version, the Go version and the flags. So a
+	// checkout and the module zip of the same code give the same label, and switching
+	// between `make setup` and `go run .../cmd/dsenv@<version> setup` rebuilds nothing.
+	rc := newRecipe("go-source")
+	if err := addGoSources(ctx, rc, goBin, dir, pkg, goEnv); err != nil {
+		return result{}, err
 	}
-	rc := newRecipe("go")
-	rc.addString("buildid", strings.TrimSpace(string(buildID)))
 	rc.addString("flags", strings.Join(flags, " ")+" CGO_ENABLED=0")
 	if err := rc.addDir(o.Recipes, img.dir); err != nil { // the Dockerfile and anything beside it
 		return result{}, err
@@ -195,6 +190,80 @@ func (img image) buildGo(ctx context.Context, o Options) (result, error) {
 		return result{}, err
 	}
 	return result{built: true, detail: img.Ref, replaced: oldID}, nil
+}
+
+// goPackage is the part of `go list -json` addGoSources reads.
+type goPackage struct {
+	ImportPath string
+	Standard   bool
+	Dir        string
+	GoFiles    []string
+	SFiles     []string
+	EmbedFiles []string
+	Module     *goModule
+	Error      *struct{ Err string }
+}
+
+type goModule struct {
+	Path, Version string
+	Replace       *goModule
+}
+
+// addGoSources records what the binary of pkg is built from: for each package it imports
+// (standard ones by the Go version), the content of dsenv's (or a directory replacement's)
+// Go, assembly and embedded files by import path, other modules by path@version.
+func addGoSources(ctx context.Context, rc *recipe, goBin, dir, pkg string, env []string) error {
+	run := func(args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, goBin, args...)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			return nil, fmt.Errorf("go %s (in %s): %v: %s", strings.Join(args, " "), dir, err, strings.ReplaceAll(tail(stderr, 8), "\n", " | "))
+		}
+		return out, nil
+	}
+	goenv, err := run("env", "GOVERSION", "GOOS", "GOARCH")
+	if err != nil {
+		return err
+	}
+	rc.addString("go", strings.Join(strings.Fields(string(goenv)), " "))
+	out, err := run("list", "-deps", "-json=ImportPath,Standard,Dir,GoFiles,SFiles,EmbedFiles,Module,Error", pkg)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p goPackage
+		if err := dec.Decode(&p); err != nil {
+			return fmt.Errorf("go list %s: %w", pkg, err)
+		}
+		if p.Error != nil {
+			return fmt.Errorf("go list %s: %s", p.ImportPath, p.Error.Err)
+		}
+		if p.Standard {
+			continue
+		}
+		m := p.Module
+		if m != nil && m.Replace != nil {
+			m = m.Replace
+		}
+		if m != nil && m.Path != dsenvModule && m.Version != "" {
+			rc.addString("pkg:"+p.ImportPath, m.Path+"@"+m.Version)
+			continue
+		}
+		// dsenv itself (a checkout or the module zip), or a replacement by a directory.
+		rc.addString("pkg:"+p.ImportPath, "source")
+		for _, f := range append(append(append([]string{}, p.GoFiles...), p.SFiles...), p.EmbedFiles...) {
+			if err := rc.addFile(os.DirFS(p.Dir), p.ImportPath+"/"+f, f); err != nil {
+				return fmt.Errorf("hash %s: %w", filepath.Join(p.Dir, f), err)
+			}
+		}
+	}
+	return nil
 }
 
 // dockerBuild builds with the legacy builder (buildx is not installed), quietly: its

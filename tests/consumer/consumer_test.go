@@ -206,8 +206,17 @@ func TestSetupFromTheModuleZipInAnEmptyModule(t *testing.T) {
 	dir := t.TempDir()
 	env := goEnv(t, p)
 	run(t, dir, env, "go", "mod", "init", "example.com/empty")
+	// The checkout's own setup first (seconds when current), so the images are this code's.
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	run(t, root, os.Environ(), "go", "run", "./cmd/dsenv", "setup")
 	out := run(t, dir, env, "go", "run", dsenvModule+"/cmd/dsenv@"+p.version, "setup")
 	t.Log(out)
+	// The reference DS built from the module zip has the same recipe as from the checkout.
+	for _, img := range []string{"dsenv/datastorage:latest up to date", "dsenv/migrate:latest up to date"} {
+		if !strings.Contains(out, img) {
+			t.Errorf("setup from the module rebuilt what the checkout's setup had just built (want %q)", img)
+		}
+	}
 	for _, want := range []string{"kreuzwerker/docker", "dsenv/datastorage:latest", "dsenv/migrate:latest", "setup: ready"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("setup output lacks %q", want)
