@@ -110,7 +110,7 @@ func prerequisites(ctx context.Context, o Options, needBase bool) (result, error
 			}
 		}
 		detail += "; installed " + strings.Join(install, ", ") + " (apt-get install -y " + strings.Join(install, " ") + ")"
-		return result{built: true, detail: detail}, nil
+		return result{built: true, installed: install, detail: detail}, nil
 	}
 	return result{detail: detail}, nil
 }

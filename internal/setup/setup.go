@@ -38,14 +38,17 @@ type result struct {
 	detail   string
 	built    bool   // false: found or skipped, nothing was built
 	replaced string // id of the image a rebuild replaced, removed at the end
+	// installed: Debian packages the step installed (built is then true too)
+	installed []string
 }
 
 // runner prints each step's line and remembers what was built.
 type runner struct {
-	out      io.Writer
-	built    []string
-	replaced []string
-	started  time.Time
+	out       io.Writer
+	built     []string
+	installed []string
+	replaced  []string
+	started   time.Time
 }
 
 func (r *runner) step(ctx context.Context, name string, fn func(context.Context) (result, error)) error {
@@ -55,7 +58,11 @@ func (r *runner) step(ctx context.Context, name string, fn func(context.Context)
 		return err
 	}
 	state := "ok   "
-	if res.built {
+	switch {
+	case res.built && len(res.installed) > 0:
+		state = "instd"
+		r.installed = append(r.installed, res.installed...)
+	case res.built:
 		state = "built"
 		r.built = append(r.built, name)
 	}
@@ -153,6 +160,9 @@ func Run(ctx context.Context, o Options) error {
 	what := "nothing built"
 	if len(r.built) > 0 {
 		what = "built " + strings.Join(r.built, ", ")
+	}
+	if len(r.installed) > 0 {
+		what = "installed " + strings.Join(r.installed, ", ") + "; " + what
 	}
 	fmt.Fprintf(o.Out, "setup: ready in %.1fs (%s); Terraform CLI config: %s\n",
 		time.Since(r.started).Seconds(), what, cache.CLIConfig(o.CacheDir))
