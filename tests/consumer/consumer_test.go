@@ -185,8 +185,16 @@ func forget(t *testing.T, p published) {
 		if cacheDir := dsenvCache(); cacheDir != "" {
 			_ = os.RemoveAll(filepath.Join(cacheDir, "dsbuild", p.version))
 		}
-		_ = os.RemoveAll(filepath.Dir(p.proxy))
 	})
+}
+
+// TestMain removes the GOPROXY directory once every test that serves from it is done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pub.proxy != "" {
+		_ = os.RemoveAll(filepath.Dir(pub.proxy))
+	}
+	os.Exit(code)
 }
 
 func dsenvCache() string {
