@@ -5,7 +5,7 @@ TESTTIMEOUT ?= 60m
 
 .PHONY: setup up down logs status output test fuzz bench bench-ds fmt vet lint sweep backup restore
 
-## setup: check Docker and Terraform, build the docker provider mirror and the images (cached)
+## setup: check every prerequisite first (installing what apt can, as root), build the docker provider mirror and the images (cached)
 # (built, not `go run`, so that a failure prints dsenv's one-line error and no "exit status 1")
 setup:
 	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv" setup $(SETUPFLAGS)

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -80,7 +82,7 @@ func (p *Persistent) EnvID() (string, error) {
 }
 
 // ensureVars writes the variables file with fresh credentials unless it exists.
-func (p *Persistent) ensureVars() (created bool, err error) {
+func (p *Persistent) ensureVars(podman bool) (created bool, err error) {
 	if _, err := os.Stat(p.VarsFile()); err == nil {
 		return false, nil
 	}
@@ -107,6 +109,9 @@ redis_password    = %q
 api_token         = %q
 `, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent, label.Kind,
 		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"])
+	if podman {
+		text += "\n# Podman runs no healthchecks without systemd: dsenv up waits for /readyz itself.\ndatastorage_wait = false\n"
+	}
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return false, err
@@ -170,7 +175,8 @@ func (p *Persistent) terraform(ctx context.Context) (*tfexec.Terraform, func(), 
 // Up initialises Dir (providers from the mirror), writes the variables file on the first
 // run and applies. It returns the outputs, secrets included: print them with care.
 func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
-	if _, err := p.ensureVars(); err != nil {
+	podman := onPodman(ctx)
+	if _, err := p.ensureVars(podman); err != nil {
 		return nil, fmt.Errorf("variables file: %w", err)
 	}
 	tf, cleanup, err := p.terraform(ctx)
@@ -178,16 +184,22 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 		return nil, err
 	}
 	defer cleanup()
+	var opts []tfexec.ApplyOption
+	if podman {
+		// Podman runs healthchecks from systemd timers: without systemd a wait for
+		// "healthy" never ends. The apply returns once the DS started; Up polls /readyz.
+		opts = append(opts, tfexec.Var("datastorage_wait=false"))
+	}
 	if p.Progress == nil {
 		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
 			return nil, fmt.Errorf("init: %w", err)
 		}
-		err = tf.Apply(ctx)
+		err = tf.Apply(ctx, opts...)
 		if err != nil {
 			err = fmt.Errorf("apply: %w", err)
 		}
 	} else {
-		err = p.observedApply(ctx, tf)
+		err = p.observedApply(ctx, tf, opts...)
 	}
 	// Even after a failed apply: the state may have been written.
 	if perr := p.privateState(); perr != nil && err == nil {
@@ -201,6 +213,15 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	out, err := tf.Output(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("outputs: %w", err)
+	}
+	if podman {
+		var u string
+		if m, ok := out["datastorage_health_url"]; ok {
+			_ = json.Unmarshal(m.Value, &u)
+		}
+		if err := waitReady(ctx, u, 3*time.Minute); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -234,6 +255,50 @@ var ErrNotSetUp = errors.New("run `make setup` (dsenv setup) first")
 
 // ErrNotUp: no environment has been applied in the directory.
 var ErrNotUp = errors.New("no environment is up here: run `make up` first")
+
+// onPodman reports whether the engine dsenv talks to is Podman.
+func onPodman(ctx context.Context) bool {
+	d, err := engine.FromEnv()
+	if err != nil {
+		return false
+	}
+	v, err := d.Version(ctx)
+	return err == nil && v.Kind == engine.Podman
+}
+
+// waitReady polls a DS readiness URL (…/readyz) until it answers 200.
+func waitReady(ctx context.Context, u string, limit time.Duration) error {
+	if u == "" {
+		return errors.New("no datastorage_health_url output to wait for")
+	}
+	if !strings.HasSuffix(u, "/readyz") {
+		u = strings.TrimRight(u, "/") + "/readyz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var last string
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the DS at %s is not ready after %s (last: %s): `make logs` shows why", u, limit, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
 
 // Down destroys the environment and removes anything still labelled with its id. It
 // reports how many resources and leftover objects it removed; with nothing applied it

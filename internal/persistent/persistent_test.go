@@ -13,7 +13,7 @@ import (
 
 func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing.T) {
 	p := &Persistent{Dir: t.TempDir(), Name: "dsenv-mine"}
-	created, err := p.ensureVars()
+	created, err := p.ensureVars(false)
 	if err != nil || !created {
 		t.Fatalf("ensureVars = %v, %v", created, err)
 	}
@@ -42,7 +42,7 @@ func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing
 		t.Errorf("EnvID = %q, %v", id, err)
 	}
 	// A second run keeps the credentials.
-	if created, err := p.ensureVars(); err != nil || created {
+	if created, err := p.ensureVars(false); err != nil || created {
 		t.Fatalf("second ensureVars = %v, %v", created, err)
 	}
 	if again, _ := os.ReadFile(p.VarsFile()); string(again) != text {
@@ -52,7 +52,7 @@ func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing
 
 func TestPersistentRejectsABadName(t *testing.T) {
 	p := &Persistent{Dir: t.TempDir(), Name: "Bad_Name"}
-	if _, err := p.ensureVars(); err == nil {
+	if _, err := p.ensureVars(false); err == nil {
 		t.Fatal("bad name accepted")
 	}
 }

@@ -145,6 +145,11 @@ resource "docker_container" "preflight" {
   }
 
   lifecycle {
+    # Podman reads back its smaller default capability set as a drop list (AUDIT_WRITE,
+    # MKNOD, NET_RAW), which would replace the container on every plan. dsenv sets no
+    # capabilities of its own.
+    ignore_changes = [capabilities]
+
     postcondition {
       condition = self.exit_code == 0
       error_message = format(
@@ -236,4 +241,11 @@ resource "docker_container" "this" {
   }
 
   depends_on = [docker_container.preflight]
+
+  lifecycle {
+    # Podman reads back its smaller default capability set as a drop list (AUDIT_WRITE,
+    # MKNOD, NET_RAW), which would replace the container on every plan. dsenv sets no
+    # capabilities of its own.
+    ignore_changes = [capabilities]
+  }
 }
