@@ -123,6 +123,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		popts = append(popts, tfexec.VarFile(f))
 	}
 	changed, err := tf.Plan(ctx, popts...)
+	// A saved plan holds every variable value in clear; terraform writes it 0644.
+	if cerr := os.Chmod(planFile, 0o600); cerr != nil && !errors.Is(cerr, os.ErrNotExist) && err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: terraform plan: %w", o.Dir, err)
 	}

@@ -38,7 +38,7 @@ const (
 	events      = 1000
 	batchSize   = 100
 	markerKey   = "dsenv:test:pending-marker"
-	dsContainer = "module.datastorage.docker_container.this"
+	dsContainer = "module.stack.module.datastorage.docker_container.this"
 )
 
 // images are the defaults of terraform/envs/shared; DSENV_<SERVICE>_IMAGE overrides one, as
@@ -125,7 +125,7 @@ func TestSharedEnvironment(t *testing.T) {
 
 	// The data stores themselves: replacing the PostgreSQL and Redis containers keeps the rows
 	// (named volume, fsync on) and the pending Redis entry (append-only file).
-	e.applyReplace(ctx, "module.postgres.docker_container.this", "module.redis.docker_container.this")
+	e.applyReplace(ctx, "module.stack.module.postgres.docker_container.this", "module.stack.module.redis.docker_container.this")
 	if n := countRows(ctx, t, out.dsn, correlation); n != events {
 		t.Errorf("after replacing PostgreSQL: %d rows, want %d", n, events)
 	}
