@@ -135,6 +135,11 @@ func (e *Env) up(ctx context.Context) error {
 		if err := waitReady(ctx, readyURL(e.DataStorage)); err != nil {
 			return stepError("ready", err)
 		}
+		// /readyz checks PostgreSQL and Redis only: one authenticated request proves the
+		// token path (DS -> auth stand-in) too.
+		if err := e.waitAuthenticated(ctx); err != nil {
+			return stepError("auth", err)
+		}
 		return nil
 	})
 	if ready.IsZero() {

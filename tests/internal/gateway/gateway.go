@@ -89,7 +89,7 @@ func NewEvent(eventType, rr, signal, namespace string, occurrences int) Event {
 		EventCategory: "gateway", EventAction: action, EventOutcome: outcome, CorrelationID: rr,
 		ActorType: "service", ActorID: "gateway", ResourceType: "Signal", ResourceID: fp, Namespace: namespace,
 		EventData: EventData{
-			EventType: eventType, SignalType: "prometheus-alert", SignalName: signal, Namespace: namespace,
+			EventType: eventType, SignalType: "alert", SignalName: signal, Namespace: namespace,
 			Fingerprint:     fp,
 			Labels:          map[string]string{"alertname": signal, "severity": "critical", "team": "payments"},
 			Annotations:     map[string]string{"summary": signal + " firing", "runbook_url": "https://runbooks.example/" + signal},
