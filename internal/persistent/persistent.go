@@ -33,7 +33,16 @@ type Persistent struct {
 	Name   string       // name_prefix on first Up (default "dsenv-local")
 	Binary tfbin.Binary // default terraform
 	Output io.Writer    // Terraform's output (default os.Stderr)
+
+	// DataStorageImage and MigrationsDir switch the DS (e.g. to the real one, with its own
+	// migrations) for this Up: written to FlagsFileName, rewritten on every Up, so an Up
+	// without them goes back to the reference DS.
+	DataStorageImage string
+	MigrationsDir    string
 }
+
+// FlagsFileName holds the settings of the last Up's command line (not secret).
+const FlagsFileName = "dsenv-flags.auto.tfvars.json"
 
 // VarsFileName is the variables file of a persistent environment.
 const VarsFileName = "dsenv.auto.tfvars"
@@ -56,10 +65,11 @@ func (p *Persistent) EnvID() (string, error) {
 	return string(m[1]), nil
 }
 
-// ensureVars writes the variables file with fresh credentials unless it exists.
+// ensureVars writes the variables file with fresh credentials unless it exists; to a file
+// of an older dsenv it appends the secrets it lacks (the denied token, the signing pair).
 func (p *Persistent) ensureVars() (created bool, err error) {
-	if _, err := os.Stat(p.VarsFile()); err == nil {
-		return false, nil
+	if b, err := os.ReadFile(p.VarsFile()); err == nil {
+		return false, p.addMissingSecrets(b)
 	}
 	name := p.Name
 	if name == "" {
@@ -82,8 +92,14 @@ labels      = { %q = "true" }
 postgres_password = %q
 redis_password    = %q
 api_token         = %q
+denied_token      = %q
+
+# The DS's RSA signing pair (tls.crt, tls.key in its signerCertDir).
+signer_cert_pem = %q
+signer_key_pem  = %q
 `, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent,
-		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"])
+		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"], secrets["denied_token"],
+		secrets["signer_cert_pem"], secrets["signer_key_pem"])
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return false, err
@@ -93,6 +109,68 @@ api_token         = %q
 		return false, err
 	}
 	return true, f.Close()
+}
+
+// addMissingSecrets appends to the variables file (content b) a fresh value of each secret
+// of secret.Vars it does not set.
+func (p *Persistent) addMissingSecrets(b []byte) error {
+	var missing []string
+	for _, k := range secret.Vars {
+		if !regexp.MustCompile(`(?m)^\s*` + k + `\s*=`).Match(b) {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	fresh, err := secret.Generate()
+	if err != nil {
+		return err
+	}
+	text := "\n# Added by a newer dsenv up.\n"
+	for _, k := range missing {
+		text += fmt.Sprintf("%s = %q\n", k, fresh[k])
+	}
+	f, err := os.OpenFile(p.VarsFile(), os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeFlags writes FlagsFileName from DataStorageImage and MigrationsDir (removes it when
+// neither is set).
+func (p *Persistent) writeFlags() error {
+	path := filepath.Join(p.Dir, FlagsFileName)
+	vars := map[string]string{}
+	if p.DataStorageImage != "" {
+		vars["datastorage_image"] = p.DataStorageImage
+	}
+	if p.MigrationsDir != "" {
+		dir, err := filepath.Abs(p.MigrationsDir)
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("migrations directory %q: not a directory", p.MigrationsDir)
+		}
+		vars["migrations_dir"] = dir
+	}
+	if len(vars) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	b, err := json.MarshalIndent(vars, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // terraform returns a tfexec handle on Dir with a CLI config of our own pointing at the
@@ -150,6 +228,9 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	if _, err := p.ensureVars(); err != nil {
 		return nil, fmt.Errorf("variables file: %w", err)
 	}
+	if err := p.writeFlags(); err != nil {
+		return nil, err
+	}
 	tf, cleanup, err := p.terraform(ctx)
 	if err != nil {
 		return nil, err
@@ -171,6 +252,10 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	out, err := tf.Output(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("outputs: %w", err)
+	}
+	// An image without a healthcheck (the real DS) is not waited for by the apply.
+	if err := waitReady(ctx, out); err != nil {
+		return out, err
 	}
 	return out, nil
 }
