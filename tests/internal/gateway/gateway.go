@@ -23,15 +23,16 @@ const (
 	CRDFailed          = "gateway.crd.failed"
 )
 
-// EventData is the Gateway's event_data payload.
+// EventData is the Gateway's event_data payload (the real DS's GatewayAuditPayload: labels and
+// annotations are signal_labels and signal_annotations; it drops keys it does not know).
 type EventData struct {
 	EventType       string            `json:"event_type"`
 	SignalType      string            `json:"signal_type"`
 	SignalName      string            `json:"signal_name"`
 	Namespace       string            `json:"namespace"`
 	Fingerprint     string            `json:"fingerprint"`
-	Labels          map[string]string `json:"labels,omitempty"`
-	Annotations     map[string]string `json:"annotations,omitempty"`
+	Labels          map[string]string `json:"signal_labels,omitempty"`
+	Annotations     map[string]string `json:"signal_annotations,omitempty"`
 	OccurrenceCount int               `json:"occurrence_count,omitempty"`
 }
 
