@@ -17,7 +17,7 @@ const authProbePath = "/api/v1/audit/events?limit=1"
 
 // authTimeout bounds how long the readiness check waits for an authenticated request to
 // answer 2xx while the auth stand-in runs: it may start listening a moment after the DS.
-const authTimeout = 15 * time.Second
+const authTimeout = 5 * time.Second
 
 // waitAuthenticated makes one authenticated request to the DS (after /readyz answered 200,
 // which says nothing about authentication) until it answers 2xx. A 401 or 403 fails at once:
