@@ -44,3 +44,12 @@ func (d *Client) ReadFile(ctx context.Context, id, path string) (*File, error) {
 		return &File{Header: h, Content: b}, nil
 	}
 }
+
+// Stop stops a container at once (SIGKILL after 0 s); an already stopped one is not an error.
+func (d *Client) Stop(ctx context.Context, id string) error {
+	_, err := d.do(ctx, http.MethodPost, "/containers/"+id+"/stop", url.Values{"t": {"0"}}, nil)
+	if IsStatus(err, http.StatusNotModified) {
+		return nil
+	}
+	return err
+}
