@@ -69,6 +69,9 @@ func TestVarsKeepTheHarnessNamePrefixAndLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := e.awaitSigning(); err != nil {
+		t.Fatal(err)
+	}
 	v := e.vars()
 	if v["name_prefix"] != e.ID || v["log_level"] != "warn" || v["owner"] != owner.Current().String() {
 		t.Errorf("vars = %v", v)

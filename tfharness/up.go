@@ -105,6 +105,9 @@ func (e *Env) up(ctx context.Context) error {
 		return err
 	}
 	e.Timings.Network = time.Since(t0)
+	if err := e.awaitSigning(); err != nil {
+		return stepError("copy", err)
+	}
 	if err := e.writeVars(vars); err != nil {
 		return stepError("copy", err)
 	}

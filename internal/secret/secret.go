@@ -64,11 +64,15 @@ func SigningCert() (certPEM, keyPEM string, err error) {
 	return certPEM, keyPEM, nil
 }
 
-// Generate returns a fresh value for each of Vars.
-func Generate() (map[string]string, error) {
+// Signing are the variables SigningCert fills: generating them takes a noticeable time (an
+// RSA key: ~0.05-0.25 s), so a caller may do it in the background (GenerateTokens + SigningCert).
+var Signing = []string{"signer_cert_pem", "signer_key_pem"}
+
+// GenerateTokens returns a fresh value for each of Vars but the signing pair.
+func GenerateTokens() (map[string]string, error) {
 	m := make(map[string]string, len(Vars))
 	for _, k := range Vars {
-		if k == "signer_cert_pem" || k == "signer_key_pem" {
+		if k == Signing[0] || k == Signing[1] {
 			continue
 		}
 		v, err := New()
@@ -77,8 +81,16 @@ func Generate() (map[string]string, error) {
 		}
 		m[k] = v
 	}
-	var err error
-	if m["signer_cert_pem"], m["signer_key_pem"], err = SigningCert(); err != nil {
+	return m, nil
+}
+
+// Generate returns a fresh value for each of Vars.
+func Generate() (map[string]string, error) {
+	m, err := GenerateTokens()
+	if err != nil {
+		return nil, err
+	}
+	if m[Signing[0]], m[Signing[1]], err = SigningCert(); err != nil {
 		return nil, err
 	}
 	return m, nil
