@@ -89,8 +89,10 @@ func (e *Env) authError(msg string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var b strings.Builder
-	b.WriteString("authenticated request failed (the DS checks tokens with the Kubernetes auth stand-in, container ")
-	b.WriteString(e.Containers["kube_auth"].Name)
+	b.WriteString("authenticated request failed (the DS checks tokens with the Kubernetes auth stand-in")
+	if c, ok := e.Containers["kube_auth"]; ok {
+		b.WriteString(", container " + c.Name)
+	}
 	b.WriteString("): ")
 	b.WriteString(msg)
 	d, err := engine.FromEnv()
