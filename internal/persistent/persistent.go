@@ -9,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -39,6 +37,12 @@ type Persistent struct {
 	// Progress, when set, receives Up's steps and resource changes as they happen, and
 	// Terraform's own output is kept back: a failure returns only its Error: blocks.
 	Progress func(Event)
+
+	// DataStorageImage and MigrationsDir switch the DS (e.g. to the real one, with its own
+	// migrations) for this Up: written to FlagsFileName, rewritten on every Up, so an Up
+	// without them goes back to the reference DS.
+	DataStorageImage string
+	MigrationsDir    string
 }
 
 // Event is one step of Up (Resource "") or one resource change of its apply.
@@ -59,6 +63,9 @@ const (
 	Done
 	Failed
 )
+
+// FlagsFileName holds the settings of the last Up's command line (not secret).
+const FlagsFileName = "dsenv-flags.auto.tfvars.json"
 
 // VarsFileName is the variables file of a persistent environment.
 const VarsFileName = "dsenv.auto.tfvars"
@@ -81,10 +88,11 @@ func (p *Persistent) EnvID() (string, error) {
 	return string(m[1]), nil
 }
 
-// ensureVars writes the variables file with fresh credentials unless it exists.
+// ensureVars writes the variables file with fresh credentials unless it exists; to a file
+// of an older dsenv it appends the secrets it lacks (the denied token, the signing pair).
 func (p *Persistent) ensureVars(podman bool) (created bool, err error) {
-	if _, err := os.Stat(p.VarsFile()); err == nil {
-		return false, nil
+	if b, err := os.ReadFile(p.VarsFile()); err == nil {
+		return false, p.addMissingSecrets(b)
 	}
 	name := p.Name
 	if name == "" {
@@ -107,8 +115,14 @@ labels      = { %q = "true", %q = "up" }
 postgres_password = %q
 redis_password    = %q
 api_token         = %q
+denied_token      = %q
+
+# The DS's RSA signing pair (tls.crt, tls.key in its signerCertDir).
+signer_cert_pem = %q
+signer_key_pem  = %q
 `, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent, label.Kind,
-		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"])
+		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"], secrets["denied_token"],
+		secrets["signer_cert_pem"], secrets["signer_key_pem"])
 	if podman {
 		text += "\n# Podman runs no healthchecks without systemd: dsenv up waits for /readyz itself.\ndatastorage_wait = false\n"
 	}
@@ -121,6 +135,68 @@ api_token         = %q
 		return false, err
 	}
 	return true, f.Close()
+}
+
+// addMissingSecrets appends to the variables file (content b) a fresh value of each secret
+// of secret.Vars it does not set.
+func (p *Persistent) addMissingSecrets(b []byte) error {
+	var missing []string
+	for _, k := range secret.Vars {
+		if !regexp.MustCompile(`(?m)^\s*` + k + `\s*=`).Match(b) {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	fresh, err := secret.Generate()
+	if err != nil {
+		return err
+	}
+	text := "\n# Added by a newer dsenv up.\n"
+	for _, k := range missing {
+		text += fmt.Sprintf("%s = %q\n", k, fresh[k])
+	}
+	f, err := os.OpenFile(p.VarsFile(), os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeFlags writes FlagsFileName from DataStorageImage and MigrationsDir (removes it when
+// neither is set).
+func (p *Persistent) writeFlags() error {
+	path := filepath.Join(p.Dir, FlagsFileName)
+	vars := map[string]string{}
+	if p.DataStorageImage != "" {
+		vars["datastorage_image"] = p.DataStorageImage
+	}
+	if p.MigrationsDir != "" {
+		dir, err := filepath.Abs(p.MigrationsDir)
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("migrations directory %q: not a directory", p.MigrationsDir)
+		}
+		vars["migrations_dir"] = dir
+	}
+	if len(vars) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	b, err := json.MarshalIndent(vars, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // terraform returns a tfexec handle on Dir with a CLI config of our own pointing at the
@@ -179,6 +255,9 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	if _, err := p.ensureVars(podman); err != nil {
 		return nil, fmt.Errorf("variables file: %w", err)
 	}
+	if err := p.writeFlags(); err != nil {
+		return nil, err
+	}
 	tf, cleanup, err := p.terraform(ctx)
 	if err != nil {
 		return nil, err
@@ -214,14 +293,10 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	if err != nil {
 		return nil, fmt.Errorf("outputs: %w", err)
 	}
-	if podman {
-		var u string
-		if m, ok := out["datastorage_health_url"]; ok {
-			_ = json.Unmarshal(m.Value, &u)
-		}
-		if err := waitReady(ctx, u, 3*time.Minute); err != nil {
-			return nil, err
-		}
+	// An image without a healthcheck (the real DS), or any DS on Podman, is not waited for
+	// by the apply: wait for /readyz and one authenticated request here.
+	if err := waitReady(ctx, out); err != nil {
+		return out, err
 	}
 	return out, nil
 }
@@ -264,40 +339,6 @@ func onPodman(ctx context.Context) bool {
 	}
 	v, err := d.Version(ctx)
 	return err == nil && v.Kind == engine.Podman
-}
-
-// waitReady polls a DS readiness URL (…/readyz) until it answers 200.
-func waitReady(ctx context.Context, u string, limit time.Duration) error {
-	if u == "" {
-		return errors.New("no datastorage_health_url output to wait for")
-	}
-	if !strings.HasSuffix(u, "/readyz") {
-		u = strings.TrimRight(u, "/") + "/readyz"
-	}
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	var last string
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the DS at %s is not ready after %s (last: %s): `make logs` shows why", u, limit, last)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // Down destroys the environment and removes anything still labelled with its id. It
