@@ -29,6 +29,8 @@ logs:
 ## test: everything, against real containers
 # The suite also proves OpenTofu applies the same modules: setup builds it (once, cached).
 test: SETUPFLAGS += --with-tofu
+# ... and the real Kubernetes API (etcd, kube-apiserver) that tests/kubeapi runs.
+test: SETUPFLAGS += --with-kube
 # The image tests run first: when an image is broken, everything after them would fail too.
 test: setup lint
 	$(GO) test -count=1 ./images/tests

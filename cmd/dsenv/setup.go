@@ -19,6 +19,7 @@ func runSetup(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
 	repo := fs.String("repo", ".", "the dsenv checkout (holds images/ and tools/provider/)")
 	withTofu := fs.Bool("with-tofu", false, "also build OpenTofu "+cache.OpenTofuVersion+" from source into the cache (the test suite uses it)")
+	withKube := fs.Bool("with-kube", false, "also build etcd and kube-apiserver from source and their images (the real Kubernetes API; first time about 5 min)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,5 +34,5 @@ func runSetup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return setup.Run(ctx, setup.Options{RepoDir: dir, CacheDir: cacheDir, Out: os.Stdout, WithOpenTofu: *withTofu})
+	return setup.Run(ctx, setup.Options{RepoDir: dir, CacheDir: cacheDir, Out: os.Stdout, WithOpenTofu: *withTofu, WithKube: *withKube})
 }
