@@ -40,6 +40,7 @@ func images(repo string) []image {
 		{Name: "redis", Ref: "dsenv/redis:7", kind: kindDockerfile, dir: d("redis")},
 		{Name: "datastorage", Ref: "dsenv/datastorage:latest", kind: kindGo, dir: d("datastorage"), pkg: "./datastorage/cmd/datastorage", bin: "datastorage"},
 		{Name: "migrate", Ref: "dsenv/migrate:latest", kind: kindGo, dir: d("migrate"), pkg: "./datastorage/cmd/dsmigrate", bin: "dsmigrate"},
+		{Name: "authstandin", Ref: "dsenv/authstandin:latest", kind: kindGo, dir: d("authstandin"), pkg: "./authstandin/cmd/authstandin", bin: "authstandin"},
 	}
 }
 
