@@ -47,6 +47,28 @@ output "admin_kubeconfig" {
   })
 }
 
+output "server_kubeconfig" {
+  description = "Kubeconfig (YAML) for internal_url as the DS's own identity (its ServiceAccount's user name, by client certificate): mount it in the DS and set KUBECONFIG. It exists before kube-apiserver does, unlike a token."
+  sensitive   = true
+  value = yamlencode({
+    apiVersion = "v1"
+    kind       = "Config"
+    clusters = [{
+      name    = var.name
+      cluster = { server = "https://${var.alias}:6443", "certificate-authority-data" = base64encode(var.ca_cert_pem) }
+    }]
+    users = [{
+      name = "data-storage"
+      user = {
+        "client-certificate-data" = base64encode(var.server_cert_pem)
+        "client-key-data"         = base64encode(var.server_key_pem)
+      }
+    }]
+    contexts          = [{ name = var.name, context = { cluster = var.name, user = "data-storage" } }]
+    "current-context" = var.name
+  })
+}
+
 output "apiserver_container_name" {
   description = "Name of the kube-apiserver container."
   value       = docker_container.apiserver.name

@@ -131,6 +131,27 @@ variable "admin_key_pem" {
   }
 }
 
+variable "server_cert_pem" {
+  description = "PEM client certificate of the DS's own identity (CN=system:serviceaccount:<ns>:<name>), signed by ca_cert_pem; goes only into the server_kubeconfig output."
+  type        = string
+
+  validation {
+    condition     = strcontains(var.server_cert_pem, "-----BEGIN CERTIFICATE-----")
+    error_message = "server_cert_pem must be a PEM certificate (-----BEGIN CERTIFICATE-----)."
+  }
+}
+
+variable "server_key_pem" {
+  description = "PEM private key of server_cert_pem; goes only into the server_kubeconfig output."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = strcontains(var.server_key_pem, "PRIVATE KEY-----")
+    error_message = "server_key_pem must be a PEM private key."
+  }
+}
+
 variable "service_account_issuer" {
   description = "Issuer (iss) of ServiceAccount tokens, and their default audience."
   type        = string

@@ -12,6 +12,8 @@ variables {
   service_account_key_pem = "-----BEGIN RSA PRIVATE KEY-----\nsakey-91bc\n-----END RSA PRIVATE KEY-----\n"
   admin_cert_pem          = "-----BEGIN CERTIFICATE-----\nadmin\n-----END CERTIFICATE-----\n"
   admin_key_pem           = "-----BEGIN EC PRIVATE KEY-----\nadminkey-44d0\n-----END EC PRIVATE KEY-----\n"
+  server_cert_pem         = "-----BEGIN CERTIFICATE-----\nserver\n-----END CERTIFICATE-----\n"
+  server_key_pem          = "-----BEGIN EC PRIVATE KEY-----\nserverkey-1e2f\n-----END EC PRIVATE KEY-----\n"
   labels                  = { "dsenv.env" = "t", "dsenv.owner" = "1@h", "dsenv.created" = "1" }
 }
 
@@ -56,6 +58,11 @@ run "flags_as_in_production" {
   assert {
     condition     = length(docker_container.etcd.ports) == 0 && contains(one(docker_container.etcd.networks_advanced).aliases, "etcd")
     error_message = "etcd is reachable on the network only"
+  }
+
+  assert {
+    condition     = yamldecode(nonsensitive(output.server_kubeconfig)).clusters[0].cluster.server == "https://kube-api:6443" && yamldecode(nonsensitive(output.server_kubeconfig)).users[0].user["client-certificate-data"] == base64encode("-----BEGIN CERTIFICATE-----\nserver\n-----END CERTIFICATE-----\n")
+    error_message = "the DS's kubeconfig names the internal URL and carries its client certificate"
   }
 
   assert {
