@@ -83,6 +83,19 @@ func (c *Client) Bootstrap(ctx context.Context, b Bootstrap) (Tokens, error) {
 	if err := c.BindClientRole(ctx, b.Namespace, b.ClientAccount); err != nil {
 		return Tokens{}, err
 	}
+	// RBAC decides from informer caches: a binding just created takes effect a moment
+	// later. Return only once both grants hold, so that the first DS request is answered as
+	// it will be from then on.
+	if err := c.waitAllowed(ctx, ServiceAccountUser(b.Namespace, b.ServerAccount), authzv1.ResourceAttributes{
+		Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create",
+	}); err != nil {
+		return Tokens{}, err
+	}
+	if err := c.waitAllowed(ctx, ServiceAccountUser(b.Namespace, b.ClientAccount), authzv1.ResourceAttributes{
+		Namespace: b.Namespace, Resource: "services", Name: ServiceName, Verb: "create",
+	}); err != nil {
+		return Tokens{}, err
+	}
 	var t Tokens
 	var err error
 	if t.Client, err = c.RequestToken(ctx, b.Namespace, b.ClientAccount, b.TokenTTL); err != nil {
@@ -148,6 +161,24 @@ func (c *Client) ReviewAccess(ctx context.Context, user, namespace, verb, name s
 	var out authzv1.SubjectAccessReview
 	err := c.Do(ctx, http.MethodPost, "/apis/authorization.k8s.io/v1/subjectaccessreviews", in, &out)
 	return out.Status, err
+}
+
+// waitAllowed polls a SubjectAccessReview of user until RBAC allows attrs.
+func (c *Client) waitAllowed(ctx context.Context, user string, attrs authzv1.ResourceAttributes) error {
+	for {
+		in := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: &attrs}}
+		var out authzv1.SubjectAccessReview
+		err := c.Do(ctx, http.MethodPost, "/apis/authorization.k8s.io/v1/subjectaccessreviews", in, &out)
+		if err == nil && out.Status.Allowed {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kubeapi bootstrap: %s still may not %s %s/%s: %w (last: %v %q)",
+				user, attrs.Verb, attrs.Resource, attrs.Name, ctx.Err(), err, out.Status.Reason)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // create POSTs obj to a collection; AlreadyExists counts as done.
