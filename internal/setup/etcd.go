@@ -13,8 +13,7 @@ const EtcdImage = "dsenv/etcd:" + etcdVersion
 func etcdBinary() kubeBinary {
 	return kubeBinary{
 		name: "etcd", version: etcdVersion, module: "kube/etcd",
-		pkg:    "go.etcd.io/etcd/server/v3",
-		ldflag: " -X go.etcd.io/etcd/api/v3/version.GitSHA=" + etcdVersion,
-		ref:    EtcdImage, first: "about 40 s",
+		pkg: "go.etcd.io/etcd/server/v3",
+		ref: EtcdImage, first: "about 40 s (4-5 min on a busy machine)",
 	}
 }
