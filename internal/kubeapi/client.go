@@ -229,8 +229,8 @@ func (c *Client) WaitReady(ctx context.Context) error {
 				return nil
 			}
 			last = fmt.Sprintf("%d %s", resp.StatusCode, lastLines(string(b), 5))
-		} else {
-			last = err.Error()
+		} else if ctx.Err() == nil || last == "" {
+			last = err.Error() // a request cut short by ctx says less than the answer before it
 		}
 		select {
 		case <-ctx.Done():
