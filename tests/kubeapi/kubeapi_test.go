@@ -115,7 +115,7 @@ func apply(t *testing.T, ctx context.Context, extraArgs []string) *cluster {
 	c.tf, err = tfexec.NewTerraform(filepath.Join(work, "root"), binPath)
 	require.NoError(t, err)
 	require.NoError(t, c.tf.SetEnv(tfbin.Env(map[string]string{
-		"TF_CLI_CONFIG_FILE": cache.CLIConfig(cacheDir), "TF_IN_AUTOMATION": "1", "TF_INPUT": "0",
+		"TF_CLI_CONFIG_FILE": cache.CLIConfig(cacheDir),
 	})))
 	require.NoError(t, c.tf.Init(ctx, tfexec.Backend(false)), "terraform init (the provider comes from `make setup`'s mirror)")
 
@@ -236,6 +236,25 @@ func TestRealAPIAnswersTheDSReviews(t *testing.T) {
 		require.NoError(t, err)
 		t.Logf("unbound create: allowed=%v denied=%v reason=%q evaluationError=%q", sar.Allowed, sar.Denied, sar.Reason, sar.EvaluationError)
 		assert.False(t, sar.Allowed)
+		// RBAC gives no reason for "no rule matched"; kube-apiserver's log says which user,
+		// verb and object found no binding (the module logs the RBAC authorizer at V(5)).
+		d, err := engine.FromEnv()
+		require.NoError(t, err)
+		want := `RBAC: no rules authorize user "` + st.User.Username + `"`
+		var logs string
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if logs, err = d.Logs(ctx, c.apiserver, 200, false); err == nil && strings.Contains(logs, want) {
+				break
+			}
+		}
+		line := ""
+		for _, l := range strings.Split(logs, "\n") {
+			if strings.Contains(l, want) && strings.Contains(l, kubeapi.ServiceName) {
+				line = l
+			}
+		}
+		require.NotEmpty(t, line, "kube-apiserver logs the denial: %q", want)
+		t.Logf("kube-apiserver: %s", line)
 	})
 
 	t.Run("made-up and tampered tokens are not authenticated", func(t *testing.T) {
@@ -333,6 +352,11 @@ func TestBrokenFlagFailsFastWithItsOwnLogLine(t *testing.T) {
 	logs, err := d.Logs(ctx, c.apiserver, 20, false)
 	require.NoError(t, err)
 	assert.Contains(t, logs, "unknown flag: --no-such-flag", "kube-apiserver's own line")
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, "unknown flag") {
+			t.Logf("kube-apiserver: %s", l)
+		}
+	}
 }
 
 func newID(t *testing.T) string {

@@ -167,6 +167,7 @@ variable "extra_args" {
   description = "More kube-apiserver flags, appended after the module's own (a later flag wins), e.g. [\"--v=4\"]."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for a in var.extra_args : startswith(a, "--")])
