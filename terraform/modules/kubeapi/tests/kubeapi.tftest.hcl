@@ -31,6 +31,7 @@ run "flags_as_in_production" {
       "--service-account-signing-key-file=/etc/kubernetes/pki/sa.key",
       "--service-account-issuer=https://kubernetes.default.svc",
       "--secure-port=6443",
+      "--vmodule=rbac=5",
     ] : contains(docker_container.apiserver.command, f)])
     error_message = "kube-apiserver must run with RBAC, no ServiceAccount admission, no endpoint reconciler, the client CA and the service-account key"
   }
