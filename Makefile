@@ -3,7 +3,7 @@ GO      ?= go
 DSENV   := $(GO) run ./cmd/dsenv
 TESTTIMEOUT ?= 60m
 
-.PHONY: setup up down logs test fuzz bench bench-ds fmt vet lint sweep
+.PHONY: setup up down logs status output test fuzz bench bench-ds fmt vet lint sweep
 
 ## setup: check Docker and Terraform, build the docker provider mirror and the images (cached)
 # (built, not `go run`, so that a failure prints dsenv's one-line error and no "exit status 1")
@@ -14,7 +14,7 @@ setup:
 # dsenv's own one-line error (no `go run` "exit status 1"), and Ctrl-C reaches dsenv.
 run-dsenv = @bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv"
 
-## up: bring up the persistent local environment (terraform/env, applied in place) and print its outputs
+## up: bring up the persistent local environment (terraform/env, applied in place): one line per step and container, then commands to paste (UPFLAGS=--verbose: Terraform's output too)
 up: setup
 	$(run-dsenv) up $(UPFLAGS)
 
@@ -22,9 +22,17 @@ up: setup
 down:
 	$(run-dsenv) down
 
-## logs: last log lines and health of the `make up` environment's containers (LOGSFLAGS="--env ID")
+## logs: last log lines and health of the `make up` environment's containers (LOGSFLAGS="-f datastorage" follows one, "--env ID")
 logs:
 	$(run-dsenv) logs $(LOGSFLAGS)
+
+## status: every dsenv environment on the engine: kind, owner, age, health, what `make sweep` would do (STATUSFLAGS=--json)
+status:
+	$(run-dsenv) status $(STATUSFLAGS)
+
+## output: the `make up` environment's outputs (secrets hidden); NAME=postgres_dsn prints one, raw
+output:
+	$(run-dsenv) output $(NAME)
 
 ## test: everything, against real containers
 # The suite also proves OpenTofu applies the same modules: setup builds it (once, cached).
@@ -32,9 +40,14 @@ test: SETUPFLAGS += --with-tofu
 # ... and the real Kubernetes API (etcd, kube-apiserver) that tests/kubeapi runs.
 test: SETUPFLAGS += --with-kube
 # The image tests run first: when an image is broken, everything after them would fail too.
+# The Ginkgo suite runs under the Ginkgo CLI in 4 parallel processes, as kubernaut runs its
+# suites; the CLI is the go.mod tool (go tool ginkgo: built from the module proxy, cached).
+GINKGO      ?= $(GO) tool ginkgo
+GINKGOPROCS ?= 4
 test: setup lint
 	$(GO) test -count=1 ./images/tests
-	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v '/images/tests$$')
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v -e '/images/tests$$' -e '/tests/ginkgo$$')
+	$(GINKGO) -p --procs $(GINKGOPROCS) --timeout $(TESTTIMEOUT) ./tests/ginkgo
 
 ## fuzz: 60 s of coverage-guided fuzzing per request decoder (not part of make test)
 FUZZTIME ?= 60s

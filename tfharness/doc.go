@@ -12,6 +12,24 @@
 // For suites that share one environment (TestMain, Ginkgo), Up and Env.Down; for
 // terratest-style suites, TerratestOptions returns *terraform.Options.
 //
+// Ginkgo and other processes: Env.Marshal on the process that ran Up returns a versioned
+// JSON payload (it holds the secrets) that Attach turns into an Env in any process; an
+// attached Env's Down does nothing, since teardown (and the reaper's duty) stays with the
+// owner. In a test binary that links Ginkgo v2 the harness installs no signal handler and
+// never exits the process (WithSignalHandling decides explicitly), so Ginkgo's interrupt
+// report and AfterSuite run; Up honours its context (SpecContext, NodeTimeout) and removes
+// what it made when cancelled.
+//
+// One environment per `go test` run: Shared(t, name) brings the environment up in the
+// first package process that asks and attaches the others, through a lock and a 0600
+// record in the cache directory; it is owned by the run (the go command), so no package
+// process's reaper removes it, and it is removed once the run has ended and no user is
+// alive, also when users were killed.
+//
+// Between tests: Env.Reset empties every migrated table and the Redis streams in
+// milliseconds while the DS runs on; CountEvents and WaitForEvents query the DS's audit
+// events (for Gomega's Eventually and for plain tests), and a timeout says what was seen.
+//
 // Isolation: every environment gets a private copy of the module tree (embedded in the
 // binary, see package github.com/dsenv/dsenv/terraform), its own TF_DATA_DIR and state,
 // a unique id (t-xxxxxxxx) that prefixes every Docker object, and host ports Docker picks
@@ -28,7 +46,7 @@
 //
 // Teardown: t.Cleanup (logs of every container and its health log go to t.Log and to
 // DSENV_ARTIFACTS_DIR first when the test failed); SIGINT/SIGTERM (live environments
-// are removed, then the process exits with the signal); `go test -timeout` and SIGKILL
+// are removed, then the process exits with the signal; not under Ginkgo, see above); `go test -timeout` and SIGKILL
 // (a reaper process removes everything labelled with the dead process as owner);
 // `dsenv sweep` for anything else. Throwaway environments are removed by label through
 // the Docker API, which is much faster than `terraform destroy` (DSENV_TEARDOWN=destroy

@@ -46,6 +46,8 @@ type Env struct {
 	runnerVars map[string]any
 	tfOut      syncBuffer // Terraform's output, redacted when written anywhere
 
+	attached bool // from Attach or Shared: Down leaves the environment alone
+
 	mu      sync.Mutex // serialises Down and keep
 	down    bool
 	kept    bool
@@ -109,11 +111,16 @@ func Up(ctx context.Context, opts ...Option) (*Env, error) {
 }
 
 func newEnv(cfg *config) (*Env, error) {
-	id, err := newID(cfg.idPrefix)
-	if err != nil {
-		return nil, err
+	id, err := cfg.envID, error(nil)
+	if id == "" {
+		if id, err = newID(cfg.idPrefix); err != nil {
+			return nil, err
+		}
 	}
 	e := &Env{Outputs: Outputs{ID: id}, Owner: owner.Current().String(), Created: time.Now(), cfg: cfg}
+	if cfg.ownerLabel != "" {
+		e.Owner = cfg.ownerLabel
+	}
 	if e.secrets, err = secret.Generate(); err != nil {
 		return nil, err
 	}

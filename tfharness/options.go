@@ -89,8 +89,11 @@ type config struct {
 	verbose      bool
 	testName     string
 	ownNetwork   bool
-	reattach     bool  // one provider process per environment (DSENV_REATTACH=0: off)
-	err          error // the first invalid option or environment variable
+	reattach     bool   // one provider process per environment (DSENV_REATTACH=0: off)
+	signals      *bool  // nil: handle SIGINT/SIGTERM unless a test framework does (frameworkHandlesSignals)
+	ownerLabel   string // dsenv.owner to write instead of this process's (Shared)
+	envID        string // the id to use instead of a new one (Shared records it before Up)
+	err          error  // the first invalid option or environment variable
 }
 
 // newConfig applies defaults from the environment, then opts.
@@ -351,3 +354,16 @@ func (o testNameOption) apply(c *config) { c.testName = string(o) }
 
 // WithTestName names the artifacts subdirectory (New sets it to t.Name()).
 func WithTestName(name string) Option { return testNameOption(name) }
+
+type signalsOption bool
+
+func (o signalsOption) apply(c *config) { v := bool(o); c.signals = &v }
+
+// WithSignalHandling chooses whether the harness handles SIGINT and SIGTERM itself:
+// with true it removes every live environment of the process and then exits with the
+// signal; with false it installs no handler and never exits the process, so the test
+// framework's own handling runs (Ginkgo: interrupt report, AfterSuite, where Down runs).
+// Cancel the context given to Up to stop an Up in flight; it then removes what it created.
+// The default is true, except in a test binary that links Ginkgo v2 (its flags are
+// registered), where it is false.
+func WithSignalHandling(on bool) Option { return signalsOption(on) }

@@ -2,6 +2,7 @@ package tfharness
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -55,6 +56,21 @@ func trackedPeak() int {
 	liveMu.Lock()
 	defer liveMu.Unlock()
 	return livePeak
+}
+
+// frameworkHandlesSignals reports whether a test framework that handles interrupts
+// itself runs this process: Ginkgo v2 registers its flags (ginkgo.*) on the default flag
+// set in its init, so a test binary linking it has them.
+func frameworkHandlesSignals() bool {
+	return flag.Lookup("ginkgo.parallel.process") != nil
+}
+
+// wantSignals reports whether the harness installs its own SIGINT/SIGTERM handler for cfg.
+func wantSignals(c *config) bool {
+	if c.signals != nil {
+		return *c.signals
+	}
+	return !frameworkHandlesSignals()
 }
 
 // handleSignals makes SIGINT and SIGTERM tear down every live environment (cancelling

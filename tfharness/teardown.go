@@ -14,8 +14,12 @@ import (
 
 // Down tears the environment down (TeardownFast: by label through the Docker API;
 // TeardownDestroy: terraform destroy first) and removes its workspace. It is safe to
-// call more than once and from several goroutines.
+// call more than once and from several goroutines. On an Env from Attach or Shared it
+// does nothing: the owner (or the last user of a shared environment) removes it.
 func (e *Env) Down(ctx context.Context) error {
+	if e.attached {
+		return nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.down || e.kept {

@@ -25,7 +25,9 @@ func (e *Env) prepareProcess(ctx context.Context) (*engine.Client, error) {
 	if err := startReaper(e.proc); err != nil {
 		return nil, stepError("reaper", err)
 	}
-	handleSignals()
+	if wantSignals(e.cfg) {
+		handleSignals()
+	}
 	return d, nil
 }
 

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/dsenv/dsenv/internal/persistent"
+	"github.com/dsenv/dsenv/internal/progress"
 )
 
 func init() {
@@ -14,10 +15,11 @@ func init() {
 }
 
 func runDown(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("down", flag.ContinueOnError)
+	fs := newFlagSet("down", "[--verbose]")
 	dir := envDirFlag(fs)
 	bin := fs.String("binary", "", "terraform or tofu (default $DSENV_TF_BINARY, else terraform)")
-	if err := fs.Parse(args); err != nil {
+	verbose := fs.Bool("verbose", false, "show Terraform's own output")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	d, err := persistentDir(*dir)
@@ -29,9 +31,28 @@ func runDown(ctx context.Context, args []string) error {
 		return err
 	}
 	p := &persistent.Persistent{Dir: d, Binary: b, Output: os.Stderr}
+	disp := progress.New(os.Stdout, progress.IsTerminal(os.Stdout))
+	if !*verbose {
+		p.Progress = func(ev persistent.Event) {
+			switch ev.Phase {
+			case persistent.Started:
+				disp.Set(ev.Step, "terraform destroy", "", progress.Running)
+			case persistent.Done:
+				disp.Set(ev.Step, "terraform destroy", progress.Seconds(ev.Elapsed), progress.Done)
+			case persistent.Failed:
+				disp.Set(ev.Step, "terraform destroy", "failed after "+progress.Seconds(ev.Elapsed), progress.Failed)
+			}
+		}
+	}
 	id, idErr := p.EnvID()
 	// Ctrl-C does not stop a destroy halfway: that would only leave more to clean up.
 	n, err := p.Down(context.WithoutCancel(ctx))
+	disp.Close()
+	var tfErr *persistent.TerraformError
+	if errors.As(err, &tfErr) {
+		fmt.Fprintf(os.Stderr, "\n%s\n\n", tfErr.Blocks)
+		return fmt.Errorf("terraform %s failed (its error is above): fix it and rerun, or add --verbose for Terraform's full output", tfErr.Step)
+	}
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 
@@ -16,11 +15,11 @@ func init() {
 }
 
 func runSetup(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("setup", flag.ContinueOnError)
+	fs := newFlagSet("setup", "[--with-tofu] [--with-kube]")
 	repo := fs.String("repo", ".", "the dsenv checkout (holds images/ and tools/provider/)")
 	withTofu := fs.Bool("with-tofu", false, "also build OpenTofu "+cache.OpenTofuVersion+" from source into the cache (the test suite uses it)")
 	withKube := fs.Bool("with-kube", false, "also build etcd and kube-apiserver from source and their images (the real Kubernetes API; first time about 5 min)")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	dir, err := filepath.Abs(*repo)
@@ -28,7 +27,7 @@ func runSetup(ctx context.Context, args []string) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "tools", "provider", "go.mod")); err != nil {
-		return errors.New("run from the dsenv checkout (or pass -repo DIR): tools/provider/go.mod not found")
+		return &prereqError{err: errors.New("tools/provider/go.mod not found"), fix: "run from the dsenv checkout (or pass -repo DIR)"}
 	}
 	cacheDir, err := cache.Dir()
 	if err != nil {

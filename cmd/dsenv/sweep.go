@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -14,13 +13,13 @@ func init() {
 }
 
 func runSweep(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	fs := newFlagSet("sweep", "[--dry-run] [--ttl D] [--env ID] [--all]")
 	var o sweep.Options
 	fs.StringVar(&o.Env, "env", "", "remove this one environment (any owner)")
 	fs.DurationVar(&o.TTL, "ttl", 0, "also remove environments older than this whose owner is not alive here (e.g. 24h)")
 	fs.BoolVar(&o.All, "all", false, "also remove persistent environments (make up, shared); never one whose owner is alive")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "only list what would be removed")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	swept, err := sweep.Run(ctx, o)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 )
@@ -29,5 +30,14 @@ func TestNewDockerHosts(t *testing.T) {
 		if _, err := New(host); (err == nil) != ok {
 			t.Errorf("New(%q) err = %v", host, err)
 		}
+	}
+}
+
+func TestDemuxStreamCopiesFramePayloads(t *testing.T) {
+	var b bytes.Buffer
+	in := append(frame(1, "out line\n"), frame(2, "err ")...)
+	in = append(in, frame(2, "line\n")...)
+	if err := demuxStream(bytes.NewReader(in), &b); err != nil || b.String() != "out line\nerr line\n" {
+		t.Errorf("demuxStream = %q, %v", b.String(), err)
 	}
 }

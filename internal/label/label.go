@@ -14,6 +14,8 @@ const (
 	Owner      = "dsenv.owner"      // <pid>@<hostname>, or manual@<hostname>
 	Created    = "dsenv.created"    // unix seconds of the first apply
 	Persistent = "dsenv.persistent" // "true": sweep leaves it alone
+	Shared     = "dsenv.shared"     // key of a shared environment (tfharness.Shared)
+	Kind       = "dsenv.kind"       // "up" (make up) or "shared" (terraform/envs/shared); dsenv status shows it
 )
 
 // ValidEnvID is the root modules' rule for name_prefix, and so for environment ids.

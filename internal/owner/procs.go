@@ -104,3 +104,17 @@ func bootTime() (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// StartTime returns the start time of process pid (Linux /proc); ok is false when the
+// process does not exist or the time cannot be read. Together with the pid it names one
+// process: a later process with a reused pid has a later start time.
+func StartTime(pid int) (time.Time, bool) { return start(pid) }
+
+// Executable returns the path of the executable process pid runs ("" if unknown).
+func Executable(pid int) string {
+	p, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		return ""
+	}
+	return p
+}

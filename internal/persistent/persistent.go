@@ -3,6 +3,7 @@
 package persistent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,8 +33,30 @@ type Persistent struct {
 	Dir    string       // root module directory
 	Name   string       // name_prefix on first Up (default "dsenv-local")
 	Binary tfbin.Binary // default terraform
-	Output io.Writer    // Terraform's output (default os.Stderr)
+	Output io.Writer    // Terraform's output (default os.Stderr); unused while Progress is set
+	// Progress, when set, receives Up's steps and resource changes as they happen, and
+	// Terraform's own output is kept back: a failure returns only its Error: blocks.
+	Progress func(Event)
 }
+
+// Event is one step of Up (Resource "") or one resource change of its apply.
+type Event struct {
+	Step     string // "init", "plan" or "apply" (Up), "destroy" (Down)
+	Resource string // resource address, for a resource change
+	Action   string // resource change: create, update, delete, replace, ...
+	Phase    Phase
+	Elapsed  time.Duration // Done and Failed: how long it took
+	Detail   string        // Done: e.g. "2 to add, 0 to change, 0 to destroy"
+}
+
+// Phase of an Event.
+type Phase int
+
+const (
+	Started Phase = iota
+	Done
+	Failed
+)
 
 // VarsFileName is the variables file of a persistent environment.
 const VarsFileName = "dsenv.auto.tfvars"
@@ -77,12 +100,12 @@ func (p *Persistent) ensureVars() (created bool, err error) {
 name_prefix = %q
 owner       = %q
 created     = %q
-labels      = { %q = "true" }
+labels      = { %q = "true", %q = "up" }
 
 postgres_password = %q
 redis_password    = %q
 api_token         = %q
-`, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent,
+`, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent, label.Kind,
 		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"])
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -107,8 +130,8 @@ func (p *Persistent) terraform(ctx context.Context) (*tfexec.Terraform, func(), 
 		return nil, nil, err
 	}
 	if _, err := os.Stat(cache.ProviderBinary(cacheDir, tfbin.ProviderHost(bin))); err != nil {
-		return nil, nil, fmt.Errorf("docker provider not in the mirror %s: run `make setup` (dsenv setup) first",
-			cache.ProviderMirror(cacheDir))
+		return nil, nil, fmt.Errorf("docker provider not in the mirror %s: %w",
+			cache.ProviderMirror(cacheDir), ErrNotSetUp)
 	}
 	execPath, _, err := tfbin.Find(ctx, bin, filepath.Join(cacheDir, "bin"))
 	if err != nil {
@@ -155,11 +178,15 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 		return nil, err
 	}
 	defer cleanup()
-	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
-		return nil, fmt.Errorf("init: %w", err)
-	}
-	if err := tf.Apply(ctx); err != nil {
-		return nil, fmt.Errorf("apply: %w", err)
+	if p.Progress == nil {
+		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+			return nil, fmt.Errorf("init: %w", err)
+		}
+		if err := tf.Apply(ctx); err != nil {
+			return nil, fmt.Errorf("apply: %w", err)
+		}
+	} else if err := p.observedApply(ctx, tf); err != nil {
+		return nil, err
 	}
 	// `terraform output -json` prints secrets: keep its stdout off the console.
 	tf.SetStdout(io.Discard)
@@ -169,6 +196,36 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	}
 	return out, nil
 }
+
+// Outputs returns the outputs of the applied environment, secrets included: print them
+// with care. It reads the state in Dir; nothing is applied.
+func (p *Persistent) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
+	if _, err := os.Stat(filepath.Join(p.Dir, "terraform.tfstate")); err != nil {
+		return nil, ErrNotUp
+	}
+	tf, cleanup, err := p.terraform(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	var stderr bytes.Buffer
+	tf.SetStdout(io.Discard)
+	tf.SetStderr(&stderr)
+	out, err := tf.Output(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("terraform output: %s", oneLine(ErrorBlocks(stderr.String(), err)))
+	}
+	if len(out) == 0 {
+		return nil, ErrNotUp
+	}
+	return out, nil
+}
+
+// ErrNotSetUp: the toolchain is not built yet.
+var ErrNotSetUp = errors.New("run `make setup` (dsenv setup) first")
+
+// ErrNotUp: no environment has been applied in the directory.
+var ErrNotUp = errors.New("no environment is up here: run `make up` first")
 
 // Down destroys the environment and removes anything still labelled with its id. It
 // reports how many resources and leftover objects it removed; with nothing applied it
@@ -191,13 +248,31 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		defer cleanup()
+		var out bytes.Buffer
+		report := func(Event) {}
+		if p.Progress != nil {
+			tf.SetStdout(&out)
+			tf.SetStderr(&out)
+			report = p.Progress
+		}
+		start := time.Now()
+		report(Event{Step: "destroy", Phase: Started})
 		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+			report(Event{Step: "destroy", Phase: Failed, Elapsed: time.Since(start)})
+			if p.Progress != nil {
+				return 0, &TerraformError{Step: "init", Blocks: ErrorBlocks(out.String(), err)}
+			}
 			return 0, fmt.Errorf("init: %w", err)
 		}
 		// -refresh=false: faster (no 2 s network read) and works after setup rebuilt an image.
 		if err := tf.Destroy(ctx, tfexec.Refresh(false)); err != nil {
+			report(Event{Step: "destroy", Phase: Failed, Elapsed: time.Since(start)})
+			if p.Progress != nil {
+				return 0, &TerraformError{Step: "destroy", Blocks: ErrorBlocks(out.String(), err)}
+			}
 			return 0, fmt.Errorf("destroy: %w", err)
 		}
+		report(Event{Step: "destroy", Phase: Done, Elapsed: time.Since(start)})
 	}
 	d, err := engine.FromEnv()
 	if err != nil {

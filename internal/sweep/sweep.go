@@ -66,7 +66,7 @@ func Run(ctx context.Context, o Options) ([]Swept, error) {
 	var swept []Swept
 	var doomed []engine.Object
 	for env, members := range groups {
-		remove, reason := sweepDecision(envLabels(members), IsKept(env), o, owner.Hostname(), now, owner.Alive)
+		remove, reason := sweepDecision(EnvLabels(members), IsKept(env), o, owner.Hostname(), now, owner.Alive)
 		if !remove {
 			continue
 		}
@@ -119,10 +119,17 @@ func RemoveWorkspace(ownerLabel, env string) {
 	}
 }
 
-// envLabels merges the labels of an environment's objects: the oldest created time and
+// Decide tells what Run with o would do with the environment whose objects are members
+// (all labelled with the same dsenv.env): remove it or not, and why. dsenv status shows it.
+func Decide(members []engine.Object, o Options) (remove bool, reason string) {
+	l := EnvLabels(members)
+	return sweepDecision(l, IsKept(l[label.Env]), o, owner.Hostname(), time.Now(), owner.Alive)
+}
+
+// EnvLabels merges the labels of an environment's objects: the oldest created time and
 // the persistent flag of any object win, so a partly labelled object cannot make an
 // environment look younger or throwaway.
-func envLabels(objs []engine.Object) map[string]string {
+func EnvLabels(objs []engine.Object) map[string]string {
 	l := map[string]string{}
 	for _, o := range objs {
 		for k, v := range o.Labels {

@@ -59,12 +59,12 @@ func TestSweepDecision(t *testing.T) {
 }
 
 func TestEnvLabelsTakeTheOldestCreatedAndAnyPersistent(t *testing.T) {
-	l := envLabels([]engine.Object{
+	l := EnvLabels([]engine.Object{
 		{Labels: map[string]string{label.Env: "e", label.Created: "1800000100"}},
 		{Labels: map[string]string{label.Env: "e", label.Created: "1800000000", label.Persistent: "true"}},
 		{Labels: map[string]string{label.Env: "e", label.Created: "1800000200", label.Persistent: "false"}},
 	})
 	if l[label.Created] != "1800000000" || l[label.Persistent] != "true" {
-		t.Errorf("envLabels = %v", l)
+		t.Errorf("EnvLabels = %v", l)
 	}
 }

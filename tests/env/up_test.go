@@ -56,14 +56,14 @@ func TestUpDown(t *testing.T) {
 		assert.NotContains(t, up.stdout, v, "dsenv up printed %s on stdout", k)
 		assert.NotContains(t, up.stderr, v, "dsenv up printed %s on stderr", k)
 	}
-	for _, k := range []string{"postgres_dsn", "redis_url", "redis_password", "api_token"} {
-		assert.Regexp(t, `(?m)^\s+`+k+`\s+\(sensitive: terraform -chdir=\S+ output -raw `+k+`\)$`, up.stdout,
-			"output %s is listed as sensitive with how to reveal it", k)
+	for _, k := range []string{"postgres_dsn", "redis_url", "api_token"} {
+		assert.Regexp(t, `\$\(go run \./cmd/dsenv output (--dir \S+ )?`+k+`\)`, up.stdout,
+			"the summary's commands take %s from dsenv output", k)
 	}
 
-	// The printed outputs work.
-	dsURL := printed(t, up.stdout, "datastorage_url")
-	redisAddr := printed(t, up.stdout, "redis_addr")
+	// The outputs work (cmd/dsenv's TestCLI runs the summary's commands as printed).
+	dsURL := printed(t, ctx, bin, work, envDir, "datastorage_url")
+	redisAddr := printed(t, ctx, bin, work, envDir, "redis_addr")
 	assertReady(t, ctx, dsURL)
 
 	tf, tfEnv := terraformCmd(t, ctx)
@@ -102,14 +102,14 @@ func tfvar(t *testing.T, file []byte, name string) string {
 	return string(m[1])
 }
 
-// printed reads a non-sensitive output from dsenv up's listing.
-func printed(t *testing.T, stdout, name string) string {
+// printed reads a non-sensitive output with dsenv output NAME.
+func printed(t *testing.T, ctx context.Context, bin, work, envDir, name string) string {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(name) + `\s+(\S+)\s*$`).FindStringSubmatch(stdout)
-	if m == nil {
-		t.Fatalf("output %s not printed by dsenv up:\n%s", name, stdout)
+	out := run(t, ctx, work, nil, bin, "output", "--dir", envDir, name)
+	if out.code != 0 {
+		t.Fatalf("dsenv output %s: exit %d: %s", name, out.code, out.stderr)
 	}
-	return m[1]
+	return strings.TrimSpace(out.stdout)
 }
 
 func assertReady(t *testing.T, ctx context.Context, dsURL string) {

@@ -13,6 +13,7 @@ locals {
     "dsenv.owner"      = var.owner
     "dsenv.created"    = var.created
     "dsenv.persistent" = "true"
+    "dsenv.kind"       = "shared" # dsenv status shows the kind
   })
 }
 

@@ -34,6 +34,11 @@ run "durable_settings" {
   }
 
   assert {
+    condition     = contains([for l in docker_volume.postgres_data.labels : "${l.label}=${l.value}"], "dsenv.kind=shared")
+    error_message = "every object must carry dsenv.kind=shared so that dsenv status lists it as the shared environment."
+  }
+
+  assert {
     condition     = contains([for l in docker_volume.redis_data.labels : "${l.label}=${l.value}"], "dsenv.env=dsenv-shared")
     error_message = "the data volumes must carry the dsenv.env label."
   }

@@ -1,0 +1,10 @@
+// Package b: see package a.
+package b
+
+import (
+	"testing"
+
+	"github.com/dsenv/dsenv/tests/sharedrun/testdata/fixture"
+)
+
+func TestSharedEnvironment(t *testing.T) { fixture.Run(t, "b") }
