@@ -3,7 +3,7 @@ GO      ?= go
 DSENV   := $(GO) run ./cmd/dsenv
 TESTTIMEOUT ?= 60m
 
-.PHONY: setup up down logs status output test fuzz bench bench-ds fmt vet lint sweep
+.PHONY: setup up down logs status output test fuzz bench bench-ds fmt vet lint sweep backup restore
 
 ## setup: check Docker and Terraform, build the docker provider mirror and the images (cached)
 # (built, not `go run`, so that a failure prints dsenv's one-line error and no "exit status 1")
@@ -75,6 +75,14 @@ lint:
 ## sweep: remove environments of dead test processes (SWEEPFLAGS="--ttl 24h", "--env ID", "--dry-run")
 sweep:
 	$(run-dsenv) sweep $(SWEEPFLAGS)
+
+## backup: save the shared environment's DS database and Redis streams (BACKUPFLAGS="--env ID DIR")
+backup:
+	$(run-dsenv) backup $(BACKUPFLAGS)
+
+## restore: put a backup into an environment, a fresh one as a rule (RESTOREFLAGS="--env ID DIR")
+restore:
+	$(run-dsenv) restore $(RESTOREFLAGS)
 
 ## bench: dsenv vs docker compose vs testcontainers-go vs plain docker run (bench/README.md)
 bench: setup

@@ -82,6 +82,20 @@ func RenderSummary(s Summary, o RenderOptions) string {
 		icon = "📝"
 	}
 	fmt.Fprintf(&head, "%s **%s**\n\n", icon, Verdict(s))
+	if s.Baseline != "" {
+		fmt.Fprintf(&head, "_%s_\n\n", s.Baseline)
+	}
+	if len(s.Moved) > 0 {
+		fmt.Fprintf(&head, "**Moved** (state only, the objects stay as they are): %d resource(s)\n\n", len(s.Moved))
+		for i, m := range s.Moved {
+			if i == maxWarnings {
+				fmt.Fprintf(&head, "- … and %d more\n", len(s.Moved)-maxWarnings)
+				break
+			}
+			fmt.Fprintf(&head, "- `%s` → `%s`\n", m.From, m.To)
+		}
+		head.WriteString("\n")
+	}
 
 	if loss := s.DataLoss(); len(loss) > 0 {
 		head.WriteString("> [!CAUTION]\n> **This plan destroys data.** Applying it loses what these objects store:\n>\n")
@@ -274,6 +288,15 @@ func fenceFor(blocks []string) string {
 func RenderText(s Summary) string {
 	var b strings.Builder
 	b.WriteString(Verdict(s) + "\n")
+	if s.Baseline != "" {
+		b.WriteString(strings.ReplaceAll(s.Baseline, "`", "") + "\n")
+	}
+	if len(s.Moved) > 0 {
+		b.WriteString("\nMoved (state only, nothing changes):\n")
+		for _, m := range s.Moved {
+			fmt.Fprintf(&b, "  %s -> %s\n", m.From, m.To)
+		}
+	}
 	if loss := s.DataLoss(); len(loss) > 0 {
 		b.WriteString("\nWARNING: this plan destroys data:\n")
 		for _, c := range loss {

@@ -45,6 +45,9 @@ type Change struct {
 	Raw *tfjson.ResourceChange
 }
 
+// Move is a resource whose state moves to a new address, unchanged.
+type Move struct{ From, To string }
+
 // Drift is one resource Terraform found changed outside Terraform while refreshing.
 type Drift struct {
 	Address string
@@ -62,6 +65,11 @@ type Summary struct {
 	Drift         []Drift
 	// Incomplete is true when Terraform deferred some changes to a later plan.
 	Incomplete bool
+	// Moved are resources that only move to a new address (moved blocks): nothing changes.
+	Moved []Move
+	// Baseline says what the plan was compared against (the live state in a backend, a
+	// local state, or nothing); Run sets it, Summarize leaves it empty.
+	Baseline string
 }
 
 // HasChanges reports whether applying the plan would change anything: resources or outputs.
@@ -94,6 +102,9 @@ func Summarize(p *tfjson.Plan) Summary {
 		}
 		kind, ok := kindOf(rc.Change.Actions)
 		if !ok {
+			if rc.PreviousAddress != "" {
+				s.Moved = append(s.Moved, Move{From: rc.PreviousAddress, To: rc.Address})
+			}
 			continue
 		}
 		c := Change{
@@ -236,10 +247,16 @@ func dataLoss(rc *tfjson.ResourceChange, kind Kind) string {
 		return fmt.Sprintf("Docker volume `%s` is %s: everything stored in it is lost.", name, verb)
 	case "docker_container":
 		store := dataStore(rc.Address, before)
-		if store == "" || hasPersistentMount(before) {
+		if store == "" {
 			return ""
 		}
-		return fmt.Sprintf("%s container is %s and keeps its data without a volume: its data is lost.", store, verb)
+		if !hasPersistentMount(before) {
+			return fmt.Sprintf("%s container is %s and keeps its data without a volume: its data is lost.", store, verb)
+		}
+		// Its data was on a volume; a replacement that no longer mounts one starts empty.
+		if after, ok := rc.Change.After.(map[string]interface{}); ok && kind == Replace && !hasPersistentMount(after) && !mountsUnknown(rc) {
+			return fmt.Sprintf("%s container is replaced by one without a data volume: it starts empty, its data is not carried over.", store)
+		}
 	}
 	return ""
 }
@@ -275,6 +292,13 @@ func dataStore(address string, before map[string]interface{}) string {
 		}
 	}
 	return ""
+}
+
+// mountsUnknown reports whether the new container's volumes or mounts are known only after
+// apply (then the review cannot tell).
+func mountsUnknown(rc *tfjson.ResourceChange) bool {
+	u, _ := rc.Change.AfterUnknown.(map[string]interface{})
+	return u["volumes"] == true || u["mounts"] == true
 }
 
 // hasPersistentMount reports whether a container mounts a named volume or a host path.

@@ -158,3 +158,20 @@ func TestREADMEsListEveryInputAndOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestRootsShareTheirOutputs keeps the two roots' outputs the same: terraform/envs/shared's
+// outputs.tf is terraform/env's, byte for byte (its own extra outputs live in
+// outputs-shared.tf), so the names tfharness decodes mean the same in both.
+func TestRootsShareTheirOutputs(t *testing.T) {
+	env, err := os.ReadFile(filepath.Join("env", "outputs.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := os.ReadFile(filepath.Join("envs", "shared", "outputs.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(env, shared) {
+		t.Errorf("envs/shared/outputs.tf differs from env/outputs.tf: copy env/outputs.tf over it (shared-only outputs go in outputs-shared.tf)")
+	}
+}

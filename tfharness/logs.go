@@ -3,6 +3,7 @@ package tfharness
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,12 +21,13 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func (e *Env) DumpLogs(ctx context.Context, reason string) string {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	dir := e.cfg.artifacts()
+	root := e.cfg.artifacts()
+	dir := root
 	if e.cfg.testName != "" {
 		dir = filepath.Join(dir, unsafeName.ReplaceAllString(e.cfg.testName, "_"))
 	}
 	dir = filepath.Join(dir, e.ID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := privateDir(root, dir); err != nil {
 		e.logf("env %s: artifacts: %v", e.ID, err)
 		dir = ""
 	}
@@ -33,7 +35,7 @@ func (e *Env) DumpLogs(ctx context.Context, reason string) string {
 		if dir == "" {
 			return
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(e.redact(content)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(e.redact(content)), 0o600); err != nil {
 			e.logf("env %s: artifacts: %v", e.ID, err)
 		}
 	}
@@ -63,4 +65,25 @@ func (e *Env) DumpLogs(ctx context.Context, reason string) string {
 	e.logf("env %s: %s; last %d log lines of each of its %d containers (all in %s):\n%s",
 		e.ID, reason, e.cfg.logTail, len(full), dir, e.redact(b.String()))
 	return dir
+}
+
+// privateDir creates dir (below root) and its missing parents 0700, and makes root and every
+// directory from root down to dir 0700 (an older dsenv made them 0755), so that only their
+// owner reads the logs and states inside.
+func privateDir(root, dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("%s is not below %s", dir, root)
+	}
+	d := root
+	for _, part := range append([]string{"."}, strings.Split(rel, string(filepath.Separator))...) {
+		d = filepath.Join(d, part)
+		if err := os.Chmod(d, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
 }

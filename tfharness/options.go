@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/internal/tfbin"
 )
 
@@ -173,7 +174,8 @@ func parseKeep(v string) (Keep, error) {
 }
 
 // artifactsDir is where logs of failed environments go: DSENV_ARTIFACTS_DIR, else
-// dsenv-artifacts under the system temporary directory.
+// artifacts in dsenv's per-user cache directory (DSENV_CACHE_DIR, ~/.cache/dsenv), else
+// dsenv-artifacts-<uid> under the system temporary directory. DumpLogs creates it 0700.
 func artifactsDir() string {
 	if d := os.Getenv("DSENV_ARTIFACTS_DIR"); d != "" {
 		if abs, err := filepath.Abs(d); err == nil {
@@ -181,7 +183,10 @@ func artifactsDir() string {
 		}
 		return d
 	}
-	return filepath.Join(os.TempDir(), "dsenv-artifacts")
+	if d, err := cache.Dir(); err == nil {
+		return filepath.Join(d, "artifacts")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("dsenv-artifacts-%d", os.Getuid()))
 }
 
 func (c *config) artifacts() string {
@@ -250,7 +255,7 @@ type artifactsOption string
 
 func (o artifactsOption) apply(c *config) { c.artifactsDir = string(o) }
 
-// WithArtifactsDir sets where logs of failed environments go (default DSENV_ARTIFACTS_DIR, else dsenv-artifacts in the temporary directory).
+// WithArtifactsDir sets where logs of failed environments go (default DSENV_ARTIFACTS_DIR, else artifacts in dsenv's per-user cache directory). DumpLogs makes the directory 0700 and its files 0600: they hold state and logs.
 func WithArtifactsDir(dir string) Option { return artifactsOption(dir) }
 
 type binaryOption Binary

@@ -24,6 +24,11 @@ type command struct {
 
 var commands = map[string]command{}
 
+// privateFiles are the commands that drive Terraform or write data of an environment: they
+// run with umask 077. (Not setup: the image build contexts it writes must stay readable in
+// the images, whose services do not run as root.)
+var privateFiles = map[string]bool{"up": true, "down": true, "plan": true, "backup": true, "restore": true}
+
 func register(name, summary string, run func(ctx context.Context, args []string) error) {
 	commands[name] = command{summary: summary, run: run}
 }
@@ -155,6 +160,13 @@ func main() {
 	if !ok {
 		fmt.Fprintf(os.Stderr, "dsenv: unknown command %q: `dsenv help` lists the commands\n", name)
 		os.Exit(exitUsage)
+	}
+	if privateFiles[os.Args[1]] {
+		// Terraform writes terraform.tfstate and its backup 0644 and a saved plan 0644, each
+		// holding every password in clear. A process-wide umask (the CLI runs one command)
+		// is the one setting that reaches the terraform child too: whatever it writes is
+		// 0600, and its directories 0700.
+		syscall.Umask(0o077)
 	}
 	// Ctrl-C cancels the context; commands clean up with a fresh one.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

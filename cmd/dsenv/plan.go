@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/internal/tfbin"
@@ -31,6 +32,13 @@ them), a warning for anything that destroys data, sensitive values masked.
 With --detailed-exitcode the exit code is 0 for no changes, 2 for changes, 1 for an error.
 Credentials come from -var-file files or TF_VAR_* in the environment, never from argv.
 
+A root with a backend (terraform/envs/shared: pg) is planned against its live state: the
+backend's credentials come from its environment variables (PG_CONN_STR, PGPASSWORD) or a 0600
+--backend-config file. The plan waits up to --lock-timeout for the state lock and then fails
+saying who holds it; it never writes the state (terraform plan refreshes in memory only), so a
+read-only database role is enough. The review says what it compared against: the live state,
+a local state, or nothing (a root without backend or state: everything shows as created).
+
 flags:
 `
 
@@ -46,6 +54,8 @@ type planArgs struct {
 	noInit    bool
 	verbose   bool
 	pluginDir string
+	backend   []string
+	lockWait  string
 }
 
 // parsePlanArgs parses flags placed before or after DIR. It returns flag.ErrHelp for -h.
@@ -66,6 +76,9 @@ func parsePlanArgs(args []string) (planArgs, error) {
 	fs.BoolVar(&a.noInit, "no-init", false, "skip terraform init (DIR is initialised already)")
 	fs.BoolVar(&a.verbose, "v", false, "show terraform's own output on stderr")
 	fs.StringVar(&a.pluginDir, "plugin-dir", "", "provider mirror for terraform init (default: the dsenv cache's)")
+	var backend stringList
+	fs.Var(&backend, "backend-config", "a backend settings file for terraform init, mode 0600 (repeatable)")
+	fs.StringVar(&a.lockWait, "lock-timeout", "60s", "how long to wait for the state lock held by another run")
 
 	var positionals []string
 	for rest := args; ; {
@@ -84,6 +97,10 @@ func parsePlanArgs(args []string) (planArgs, error) {
 	}
 	a.dir = positionals[0]
 	a.varFiles = varFiles
+	a.backend = backend
+	if _, err := time.ParseDuration(a.lockWait); err != nil {
+		return a, fmt.Errorf("--lock-timeout %q: want a duration such as 60s", a.lockWait)
+	}
 	if a.title == "" {
 		a.title = a.dir
 	}
@@ -110,6 +127,7 @@ func runPlan(ctx context.Context, args []string) error {
 	o := planreview.Options{
 		Dir: a.dir, ExecPath: execPath, VarFiles: a.varFiles, SkipInit: a.noInit,
 		PluginDir: a.pluginDir, JSONFile: a.jsonOut, Render: planreview.RenderOptions{Title: a.title},
+		BackendConfig: a.backend, LockTimeout: a.lockWait,
 	}
 	if o.PluginDir == "" && !o.SkipInit {
 		o.PluginDir = providerMirror(b)

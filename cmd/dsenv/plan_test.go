@@ -17,12 +17,17 @@ func TestParsePlanArgs(t *testing.T) {
 		{
 			name: "flags before DIR",
 			args: []string{"--markdown", "--detailed-exitcode", "-var-file", "a.tfvars", "-var-file=b.tfvars", "terraform/envs/shared"},
-			want: planArgs{dir: "terraform/envs/shared", title: "terraform/envs/shared", varFiles: []string{"a.tfvars", "b.tfvars"}, markdown: true, detailed: true},
+			want: planArgs{dir: "terraform/envs/shared", title: "terraform/envs/shared", varFiles: []string{"a.tfvars", "b.tfvars"}, markdown: true, detailed: true, lockWait: "60s"},
 		},
 		{
 			name: "flags after DIR",
 			args: []string{"env", "--detailed-exitcode", "--out", "plan.md", "--title", "shared"},
-			want: planArgs{dir: "env", title: "shared", detailed: true, out: "plan.md"},
+			want: planArgs{dir: "env", title: "shared", detailed: true, out: "plan.md", lockWait: "60s"},
+		},
+		{
+			name: "backend and lock",
+			args: []string{"--backend-config", "pg.hcl", "--lock-timeout", "5s", "shared"},
+			want: planArgs{dir: "shared", title: "shared", backend: []string{"pg.hcl"}, lockWait: "5s"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,7 +46,7 @@ func TestParsePlanArgsErrors(t *testing.T) {
 	stderr := os.Stderr
 	os.Stderr, _ = os.Open(os.DevNull) // the usage text
 	defer func() { os.Stderr = stderr }()
-	for _, args := range [][]string{{}, {"a", "b"}, {"--no-such-flag", "a"}} {
+	for _, args := range [][]string{{}, {"a", "b"}, {"--no-such-flag", "a"}, {"--lock-timeout", "soon", "a"}} {
 		if _, err := parsePlanArgs(args); err == nil {
 			t.Errorf("%q: want an error", args)
 		}

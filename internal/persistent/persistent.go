@@ -182,10 +182,18 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
 			return nil, fmt.Errorf("init: %w", err)
 		}
-		if err := tf.Apply(ctx); err != nil {
-			return nil, fmt.Errorf("apply: %w", err)
+		err = tf.Apply(ctx)
+		if err != nil {
+			err = fmt.Errorf("apply: %w", err)
 		}
-	} else if err := p.observedApply(ctx, tf); err != nil {
+	} else {
+		err = p.observedApply(ctx, tf)
+	}
+	// Even after a failed apply: the state may have been written.
+	if perr := p.privateState(); perr != nil && err == nil {
+		err = perr
+	}
+	if err != nil {
 		return nil, err
 	}
 	// `terraform output -json` prints secrets: keep its stdout off the console.
@@ -265,7 +273,11 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("init: %w", err)
 		}
 		// -refresh=false: faster (no 2 s network read) and works after setup rebuilt an image.
-		if err := tf.Destroy(ctx, tfexec.Refresh(false)); err != nil {
+		err = tf.Destroy(ctx, tfexec.Refresh(false))
+		if perr := p.privateState(); perr != nil && err == nil {
+			err = perr
+		}
+		if err != nil {
 			report(Event{Step: "destroy", Phase: Failed, Elapsed: time.Since(start)})
 			if p.Progress != nil {
 				return 0, &TerraformError{Step: "destroy", Blocks: ErrorBlocks(out.String(), err)}
@@ -283,6 +295,21 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 		return n, err
 	}
 	return n + len(objs), d.Remove(ctx, objs)
+}
+
+// StateFiles are the files Terraform keeps the local state in, every secret in clear.
+var StateFiles = []string{"terraform.tfstate", "terraform.tfstate.backup"}
+
+// privateState makes the state and its backup 0600. Terraform writes them 0644 under the
+// usual umask (dsenv's CLI runs with 077, so they are born 0600 there); this also fixes a state
+// written by an older dsenv or by terraform by hand.
+func (p *Persistent) privateState() error {
+	for _, name := range StateFiles {
+		if err := os.Chmod(filepath.Join(p.Dir, name), 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // stateResources counts the resources in a local state file (0 when there is none).

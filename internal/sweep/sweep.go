@@ -19,14 +19,24 @@ import (
 
 // Options select what Run removes.
 type Options struct {
-	// Env removes exactly this environment, whatever its owner or age.
+	// Env removes exactly this environment, whatever its owner or age; a persistent one
+	// only with Force.
 	Env string
 	// TTL also removes environments created longer ago than TTL whose owner is not a
 	// live process on this host (owners on other hosts cannot be checked). 0: no TTL.
 	TTL time.Duration
 	// All removes every environment whose owner is not a live process on this host,
-	// persistent ones (make up, shared) included.
+	// persistent ones (make up, shared) included: their containers and networks, never
+	// their volumes unless Volumes.
 	All bool
+	// Force lets Env name a persistent environment (its volumes still stay unless Volumes).
+	Force bool
+	// Volumes also removes the volumes of the persistent environments that are removed:
+	// their data (PostgreSQL's rows, Redis' queue) is gone for good.
+	Volumes bool
+	// Label restricts the sweep to objects that also carry this label ("key=value" or
+	// "key"): an environment's objects without it are neither removed nor counted.
+	Label string
 	// DryRun reports without removing.
 	DryRun bool
 }
@@ -36,12 +46,24 @@ type Swept struct {
 	Env     string
 	Owner   string
 	Reason  string
-	Objects []string // kind/name
+	Objects []string // kind/name, removed
+	// Kept are the objects of the environment left in place (kind/name), with KeptReason.
+	Kept       []string
+	KeptReason string
+}
+
+// PersistentError is what Run returns for Options.Env naming a persistent environment
+// without Options.Force: nothing of it is removed.
+type PersistentError struct{ Env string }
+
+func (e *PersistentError) Error() string {
+	return fmt.Sprintf("%s is a persistent environment (%s=true): nothing removed; --force removes its containers and network, --force --volumes its data volumes too", e.Env, label.Persistent)
 }
 
 // Run removes stale dsenv environments: those whose owner process on this host is
 // gone, or (with TTL) that are too old. It never touches an environment whose owner is
-// alive, nor a persistent one unless All.
+// alive, nor a persistent one unless All or Force, and never a persistent environment's
+// volumes unless Volumes.
 func Run(ctx context.Context, o Options) ([]Swept, error) {
 	d, err := engine.FromEnv()
 	if err != nil {
@@ -54,7 +76,11 @@ func Run(ctx context.Context, o Options) ([]Swept, error) {
 	if o.Env != "" {
 		term = label.Env + "=" + o.Env
 	}
-	objs, err := d.List(ctx, term)
+	terms := []string{term}
+	if o.Label != "" {
+		terms = append(terms, o.Label)
+	}
+	objs, err := d.List(ctx, terms...)
 	if err != nil {
 		return nil, err
 	}
@@ -65,21 +91,36 @@ func Run(ctx context.Context, o Options) ([]Swept, error) {
 	now := time.Now()
 	var swept []Swept
 	var doomed []engine.Object
+	var refused error
 	for env, members := range groups {
-		remove, reason := sweepDecision(EnvLabels(members), IsKept(env), o, owner.Hostname(), now, owner.Alive)
+		labels := EnvLabels(members)
+		persistent := labels[label.Persistent] == "true"
+		if o.Env != "" && env == o.Env && persistent && !o.Force {
+			refused = &PersistentError{Env: env}
+			continue
+		}
+		remove, reason := sweepDecision(labels, IsKept(env), o, owner.Hostname(), now, owner.Alive)
 		if !remove {
 			continue
 		}
 		s := Swept{Env: env, Owner: members[0].Labels[label.Owner], Reason: reason}
 		for _, m := range members {
+			if persistent && m.Kind == "volume" && !o.Volumes {
+				s.Kept = append(s.Kept, m.Kind+"/"+m.Name)
+				continue
+			}
 			s.Objects = append(s.Objects, m.Kind+"/"+m.Name)
+			doomed = append(doomed, m)
+		}
+		if len(s.Kept) > 0 {
+			s.KeptReason = "data of a persistent environment: --volumes removes it"
 		}
 		sort.Strings(s.Objects)
+		sort.Strings(s.Kept)
 		swept = append(swept, s)
-		doomed = append(doomed, members...)
 	}
 	sort.Slice(swept, func(i, j int) bool { return swept[i].Env < swept[j].Env })
-	if !o.DryRun && o.Env == "" {
+	if !o.DryRun && o.Env == "" && o.Label == "" {
 		// Forget kept environments someone removed by hand.
 		markers, _ := os.ReadDir(keptDir())
 		for _, m := range markers {
@@ -89,14 +130,16 @@ func Run(ctx context.Context, o Options) ([]Swept, error) {
 		}
 	}
 	if o.DryRun || len(doomed) == 0 {
-		return swept, nil
+		return swept, refused
 	}
 	err = d.Remove(ctx, doomed)
 	for _, s := range swept {
 		RemoveWorkspace(s.Owner, s.Env)
-		UnmarkKept(s.Env)
+		if len(s.Kept) == 0 {
+			UnmarkKept(s.Env)
+		}
 	}
-	return swept, err
+	return swept, errors.Join(err, refused)
 }
 
 // RemoveWorkspace deletes the workspace a dead (or kept) environment left in its owner's
@@ -156,6 +199,9 @@ func sweepDecision(labels map[string]string, kept bool, o Options, host string, 
 	alive func(pid int, created time.Time) bool) (bool, string) {
 	env := labels[label.Env]
 	if o.Env != "" {
+		if env == o.Env && labels[label.Persistent] == "true" && !o.Force {
+			return false, "persistent: --force removes it"
+		}
 		if env == o.Env {
 			return true, "requested"
 		}
@@ -171,6 +217,9 @@ func sweepDecision(labels map[string]string, kept bool, o Options, host string, 
 		return false, "persistent"
 	}
 	if o.All {
+		if labels[label.Persistent] == "true" {
+			return true, "--all (persistent)"
+		}
 		return true, "--all"
 	}
 	var expired string

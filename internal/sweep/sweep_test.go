@@ -46,6 +46,8 @@ func TestSweepDecision(t *testing.T) {
 		{"kept, dead owner, --env", labels("t-7", "200@here", time.Hour, false), true, Options{Env: "t-7"}, true},
 		{"kept, older than ttl", labels("t-7", "200@here", 48*time.Hour, false), true, Options{TTL: 24 * time.Hour}, true},
 		{"kept, --all", labels("t-7", "200@here", time.Hour, false), true, Options{All: true}, true},
+		{"persistent, --env", labels("dsenv-shared", "manual@here", time.Minute, true), false, Options{Env: "dsenv-shared"}, false},
+		{"persistent, --env --force", labels("dsenv-shared", "manual@here", time.Minute, true), false, Options{Env: "dsenv-shared", Force: true}, true},
 		{"garbled owner, no ttl", map[string]string{label.Env: "t-6", label.Owner: "?"}, false, Options{}, false},
 	}
 	for _, tt := range tests {

@@ -1,87 +1,64 @@
-// Package shared tests terraform/envs/shared, the persistent shared environment: data
-// survives changes to the DS and replacement of the data stores, prevent_destroy holds, and
-// `dsenv plan` reports an unchanged environment and drift the way a drift check needs.
+// Package shared tests terraform/envs/shared, the persistent shared environment, the way a
+// team runs it: its state in Terraform's pg backend (a PostgreSQL container of the test's
+// own), applied from the code as it was before modules/stack and moved over, reviewed from
+// fresh checkouts with a read-only database role, relabelled, swept, backed up and restored.
 //
-// The environment is applied from a temporary copy of terraform/ with its own state, on free
-// ports chosen by the test, and removed at the end (volumes included).
+// Every Docker object of the test carries the label dsenv.test=<its prefix>, and every
+// sweep it runs is restricted to that label (dsenv sweep --label): other engineers' and
+// users' environments on the same engine are never looked at. Everything is removed in
+// t.Cleanup.
 package shared
 
 import (
-	"bytes"
+	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/planreview"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/hashicorp/terraform-exec/tfexec"
-	"github.com/jackc/pgx/v5"
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/redis/go-redis/v9"
 )
 
 const (
 	events      = 1000
+	queued      = 10
 	batchSize   = 100
 	markerKey   = "dsenv:test:pending-marker"
-	dsContainer = "module.datastorage.docker_container.this"
+	dlqStream   = "audit:dlq:events" // the DS's dead-letter queue (DS contract)
+	dsContainer = "module.stack.module.datastorage.docker_container.this"
 )
-
-// images are the defaults of terraform/envs/shared; DSENV_<SERVICE>_IMAGE overrides one, as
-// it does for tfharness.
-var images = map[string]string{
-	"postgres":    "dsenv/postgres:15",
-	"redis":       "dsenv/redis:7",
-	"datastorage": "dsenv/datastorage:latest",
-	"migrate":     "dsenv/migrate:latest",
-}
-
-func imageFor(service string) string {
-	if v := os.Getenv("DSENV_" + strings.ToUpper(service) + "_IMAGE"); v != "" {
-		return v
-	}
-	return images[service]
-}
-
-// sharedEnv is one applied copy of terraform/envs/shared.
-type sharedEnv struct {
-	t        *testing.T
-	prefix   string
-	dir      string // the copy of terraform/envs/shared
-	varsFile string // the test's shared.tfvars.json (0600)
-	vars     map[string]any
-	tf       *tfexec.Terraform
-	execPath string
-	mirror   string
-}
 
 func TestSharedEnvironment(t *testing.T) {
 	if testing.Short() {
-		t.Skip("applies a real environment")
+		t.Skip("applies real environments")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	e := newSharedEnv(ctx, t)
+	prefix := "dsenv-shtest-" + randomHex(t, 3)
+	pinned := pinImages(ctx, t, prefix)
+	testLabel := "dsenv.test=" + prefix
+	// Whatever happens, nothing of the test stays: labelled containers, volumes (the
+	// protected ones too) and networks of both environments and the state database.
+	t.Cleanup(func() { labelled.Remove(t, testLabel) })
+	dsenv := buildDsenv(ctx, t)
+	db := startStateDB(ctx, t, prefix, testLabel, pinned["postgres"])
+	v := newVars(t, prefix, testLabel, pinned)
 
-	// Must show 1: 1,000 events survive a change of the DS log level, which replaces only
-	// the DS container; the next plan is empty.
-	e.apply(ctx)
-	out := e.outputs(ctx)
-	correlation := "shared-" + e.prefix
+	// The environment as it was applied before modules/stack: the old code, state in pg.
+	old := newCheckout(ctx, t, "envs/before-stack", db.ownerEnv(""))
+	old.apply(ctx, v.file)
+	out := old.outputs(ctx)
+	correlation := "shared-" + prefix
 	writeEvents(ctx, t, out.url, out.token, correlation, events)
 	if n := countRows(ctx, t, out.dsn, correlation); n != events {
 		t.Fatalf("after writing: %d rows, want %d", n, events)
@@ -91,472 +68,467 @@ func TestSharedEnvironment(t *testing.T) {
 	if err := rdb.Set(ctx, markerKey, correlation, 0).Err(); err != nil {
 		t.Fatalf("redis SET: %v", err)
 	}
+	db.createPlanner(ctx, t)
 
-	e.vars["log_level"] = "debug"
-	e.writeVars()
-	r := e.plan(ctx)
-	t.Logf("plan after the log level change:\n%s", r.Text)
-	if len(r.Summary.Changes) != 1 || r.Summary.Changes[0].Kind != planreview.Replace || r.Summary.Changes[0].Address != dsContainer {
-		t.Fatalf("want exactly one change, the replacement of %s; got %s", dsContainer, planreview.Verdict(r.Summary))
+	// Must show 5: the current code, in a fresh checkout, on the old state: the moved blocks
+	// carry every object over; nothing is destroyed, replaced or even changed.
+	team := newCheckout(ctx, t, "envs/shared", db.ownerEnv(""))
+	r := team.plan(ctx, v.file)
+	t.Logf("plan of the current code on the old environment's state:\n%s", r.Text)
+	moved := 0
+	for _, rc := range r.Plan.ResourceChanges {
+		if rc.PreviousAddress != "" {
+			moved++
+		}
 	}
-	if loss := r.Summary.DataLoss(); len(loss) > 0 {
+	if r.Summary.Counts[planreview.Destroy] != 0 || r.Summary.Counts[planreview.Replace] != 0 || len(r.Summary.Changes) != 0 {
+		t.Fatalf("after the move: want 0 to destroy, 0 to replace, no change at all; got %s", planreview.Verdict(r.Summary))
+	}
+	if moved != 5 || len(r.Summary.Moved) != 5 || !strings.Contains(r.Text, "module.datastorage.docker_container.this -> "+dsContainer) {
+		t.Errorf("%d resources moved (%d in the review), want 5 (network, postgres, redis, migrate, datastorage):\n%s", moved, len(r.Summary.Moved), r.Text)
+	}
+	if !strings.Contains(r.Summary.Baseline, "live state in the `pg` backend (7 resources)") {
+		t.Errorf("the review must say it compared against the live pg state; it says %q", r.Summary.Baseline)
+	}
+	team.apply(ctx, v.file)
+	if r := team.plan(ctx, v.file); r.HasChanges {
+		t.Fatalf("the plan after the move's apply is not empty: %s\n%s", planreview.Verdict(r.Summary), r.Text)
+	}
+
+	// Must show 1: a pull request's code reviewed from a fresh checkout (as CI has it), with a
+	// role that can only read the state: a DS log level change is the replacement of the DS
+	// container and nothing else.
+	ci := newCheckout(ctx, t, "envs/shared", db.plannerEnv(), true)
+	v.set("log_level", "debug")
+	review := ci.review(ctx, t, dsenv, v)
+	t.Logf("review of the log level change (from the CI checkout, read-only role):\n%s", review.markdown)
+	if s := review.summary; len(s.Changes) != 1 || s.Changes[0].Address != dsContainer ||
+		(s.Changes[0].Kind != planreview.Replace && s.Changes[0].Kind != planreview.Update) {
+		t.Fatalf("want exactly one change, of %s; got %s", dsContainer, planreview.Verdict(review.summary))
+	}
+	if loss := review.summary.DataLoss(); len(loss) > 0 {
 		t.Errorf("a DS change must not destroy data; the review warns about %v", loss[0].Address)
 	}
-	if !strings.Contains(r.Markdown, "-   level: info\n+   level: debug") {
-		t.Errorf("the markdown review does not show the log level change in datastorage_config:\n%s", r.Markdown)
+	for _, want := range []string{"-   level: info\n+   level: debug", "| replace | `" + dsContainer + "` | forced by", "live state in the `pg` backend"} {
+		if !strings.Contains(review.markdown, want) {
+			t.Errorf("the review does not show %q:\n%s", want, review.markdown)
+		}
 	}
-	if !strings.Contains(r.Markdown, "| replace | `"+dsContainer+"` | forced by") {
-		t.Errorf("the markdown review does not show the replacement and its reason:\n%s", r.Markdown)
-	}
-	oldID := e.containerID(ctx, "datastorage")
-	e.apply(ctx)
-	if id := e.containerID(ctx, "datastorage"); id == oldID {
-		t.Errorf("the DS container was not replaced")
-	}
-	if n := countRows(ctx, t, out.dsn, correlation); n != events {
-		t.Errorf("after replacing the DS: %d rows, want %d", n, events)
-	}
-	if total := apiTotal(ctx, t, out.url, out.token, correlation); total != events {
-		t.Errorf("after replacing the DS: the API reports %d events, want %d", total, events)
-	}
-	if r := e.plan(ctx); r.HasChanges {
-		t.Errorf("second plan is not empty: %s\n%s", planreview.Verdict(r.Summary), r.Text)
+	// Must show 3 (the plan side): what dsenv plan wrote in the checkout is private.
+	t.Logf("files in the CI checkout after dsenv plan: %v", checkModes(t, ci.root, func(rel string) bool {
+		// What terraform and dsenv wrote: .terraform/ (not the provider binaries), state, plans.
+		return (strings.HasPrefix(rel, ".terraform/") && !strings.HasPrefix(rel, ".terraform/providers/")) ||
+			strings.Contains(rel, "tfstate") || strings.HasSuffix(rel, ".tfplan")
+	}))
+	if _, err := os.Stat(filepath.Join(team.root, "terraform.tfstate")); err == nil {
+		t.Errorf("the shared environment's state must live in the backend, not in %s", team.root)
 	}
 
-	// The data stores themselves: replacing the PostgreSQL and Redis containers keeps the rows
-	// (named volume, fsync on) and the pending Redis entry (append-only file).
-	e.applyReplace(ctx, "module.postgres.docker_container.this", "module.redis.docker_container.this")
+	// A change that destroys a data volume: Redis loses its volume (the resource and its
+	// prevent_destroy removed, Redis no longer durable). The review warns, loudly.
+	ci.edit(t, "main.tf", func(s string) string {
+		i := strings.Index(s, `resource "docker_volume" "redis_data"`)
+		j := strings.Index(s[i:], "\n}\n")
+		s = s[:i] + s[i+j+3:]
+		s = strings.Replace(s, "  redis_durable        = true\n", "  redis_durable        = false\n", 1)
+		return strings.Replace(s, "redis_volume_name    = docker_volume.redis_data.name", `redis_volume_name    = ""`, 1)
+	})
+	ci.edit(t, "outputs-shared.tf", func(s string) string {
+		return strings.Replace(s, "redis    = docker_volume.redis_data.name", `redis    = ""`, 1)
+	})
+	v.set("log_level", "info")
+	loss := ci.review(ctx, t, dsenv, v)
+	t.Logf("review of the change that drops Redis' volume:\n%s", firstLines(loss.markdown, 16))
+	if !strings.Contains(loss.markdown, "**This plan destroys data.**") || !strings.Contains(loss.markdown, "`docker_volume.redis_data` (destroy)") {
+		t.Errorf("the review must warn that docker_volume.redis_data is destroyed:\n%s", loss.markdown)
+	}
+	if !strings.Contains(loss.text, "Redis container is replaced by one without a data volume") {
+		t.Errorf("the review must warn that Redis is replaced without a durable volume:\n%s", loss.text)
+	}
+	ci.restore(t)
+
+	// With another apply holding the lock, the plan waits for the timeout, then says the
+	// state is locked and by whom. The holder is an interactive apply at its prompt.
+	holder := team.holdLock(ctx, t, v.file, "alice@build-box: terraform apply")
+	start := time.Now()
+	_, stderr, code := ci.dsenv(ctx, dsenv, "plan", "--lock-timeout", "3s", "-var-file", v.file, ci.root)
+	waited := time.Since(start)
+	holder.release()
+	t.Logf("dsenv plan against the locked state: exit %d after %.1fs: %s", code, waited.Seconds(), strings.TrimSpace(stderr))
+	if code != 1 || !strings.Contains(stderr, "the state is locked by another Terraform run") ||
+		!strings.Contains(stderr, `application "alice@build-box: terraform apply"`) {
+		t.Errorf("want exit 1 saying the state is locked and by whom; got exit %d: %s", code, stderr)
+	}
+	if waited < 3*time.Second {
+		t.Errorf("the plan gave up after %s, before its 3s lock timeout", waited)
+	}
+
+	// Must show 4: labels and owner change on the running environment: no volume is
+	// replaced (or touched), the apply succeeds, the rows and the Redis data are still there.
+	host, _ := os.Hostname()
+	v.set("labels", map[string]string{strings.SplitN(testLabel, "=", 2)[0]: prefix, "team": "gateway"})
+	v.set("owner", "manual@"+sanitize(host)+"-2")
+	r = team.plan(ctx, v.file)
+	t.Logf("plan of the labels and owner change: %s", planreview.Verdict(r.Summary))
+	for _, c := range r.Summary.Changes {
+		if c.Type == "docker_volume" {
+			t.Errorf("a labels change must not touch a volume: %s %s", c.Kind, c.Address)
+		}
+	}
+	if len(r.Summary.DataLoss()) > 0 {
+		t.Errorf("a labels change must not lose data: %v", r.Summary.DataLoss()[0].Address)
+	}
+	team.apply(ctx, v.file)
 	if n := countRows(ctx, t, out.dsn, correlation); n != events {
-		t.Errorf("after replacing PostgreSQL: %d rows, want %d", n, events)
+		t.Errorf("after the labels change: %d rows, want %d", n, events)
 	}
 	if got, err := rdb.Get(ctx, markerKey).Result(); err != nil || got != correlation {
-		t.Errorf("after replacing Redis: GET %s = %q, %v; want %q", markerKey, got, err, correlation)
+		t.Errorf("after the labels change (Redis replaced): GET %s = %q, %v; want %q", markerKey, got, err, correlation)
+	}
+	if total := apiTotal(ctx, t, out.url, out.token, correlation); total != events {
+		t.Errorf("after the labels change: the API reports %d events, want %d", total, events)
 	}
 
-	// Must show 4: `dsenv plan` on the unchanged environment prints "No changes" and exits 0;
-	// after a container is removed by hand it shows the re-creation and exits 2.
-	dsenv := buildDsenv(ctx, t)
-	stdout, code := e.dsenvPlan(ctx, dsenv)
-	t.Logf("dsenv plan --detailed-exitcode on the unchanged environment: exit %d\n%s", code, stdout)
+	// dsenv plan on the unchanged environment: "No changes", exit 0; after the DS container
+	// is removed by hand it shows the re-creation, exit 2.
+	stdout, _, code := team.dsenv(ctx, dsenv, "plan", "--detailed-exitcode", "--plugin-dir", team.mirror, "-var-file", v.file, team.root)
 	if code != 0 || !strings.Contains(stdout, "No changes") {
 		t.Errorf("dsenv plan on an unchanged environment: exit %d, output:\n%s\nwant exit 0 and No changes", code, stdout)
 	}
-	if out, err := exec.CommandContext(ctx, "docker", "rm", "-f", e.prefix+"-datastorage").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "docker", "rm", "-f", prefix+"-datastorage").CombinedOutput(); err != nil {
 		t.Fatalf("docker rm: %v: %s", err, out)
 	}
-	stdout, code = e.dsenvPlan(ctx, dsenv)
-	t.Logf("dsenv plan --detailed-exitcode after docker rm -f %s-datastorage: exit %d\n%s", e.prefix, code, firstLines(stdout, 12))
-	if code != 2 || !strings.Contains(stdout, "create") || !strings.Contains(stdout, dsContainer) {
-		t.Errorf("dsenv plan after docker rm -f: exit %d, output:\n%s\nwant exit 2 and the re-creation of %s", code, stdout, dsContainer)
+	stdout, _, code = team.dsenv(ctx, dsenv, "plan", "--detailed-exitcode", "--plugin-dir", team.mirror, "-var-file", v.file, team.root)
+	if code != 2 || !strings.Contains(stdout, dsContainer+" was deleted") {
+		t.Errorf("dsenv plan after docker rm -f: exit %d, output:\n%s\nwant exit 2 and the deleted %s", code, stdout, dsContainer)
 	}
-	if !strings.Contains(stdout, dsContainer+" was deleted") {
-		t.Errorf("the review does not say the container was deleted outside Terraform:\n%s", stdout)
+	team.apply(ctx, v.file) // put it back
+
+	// Must show 2: dsenv sweep --all next to the running environment (restricted to this
+	// test's objects): containers and network go, the volumes stay and the sweep says so;
+	// an apply brings the environment back on them with every row.
+	stdout, stderr, code = team.dsenv(ctx, dsenv, "sweep", "--all", "--label", testLabel)
+	t.Logf("dsenv sweep --all --label %s: exit %d\n%s%s", testLabel, code, stdout, stderr)
+	volumes := []string{"volume/" + prefix + "-postgres-data", "volume/" + prefix + "-redis-data"}
+	if code != 0 || !strings.Contains(stdout, "kept of "+prefix+" (data of a persistent environment: --volumes removes it): "+strings.Join(volumes, " ")) {
+		t.Errorf("sweep --all must say it kept %v; exit %d:\n%s%s", volumes, code, stdout, stderr)
 	}
-	e.apply(ctx) // put it back
+	for _, vol := range volumes {
+		if exec.CommandContext(ctx, "docker", "volume", "inspect", strings.TrimPrefix(vol, "volume/")).Run() != nil {
+			t.Errorf("sweep --all removed %s", vol)
+		}
+	}
+	if running := labelled.Running(t, ctx, "dsenv.env="+prefix); len(running) > 0 {
+		t.Errorf("sweep --all left containers running: %v", running)
+	}
+	team.apply(ctx, v.file)
 	if n := countRows(ctx, t, out.dsn, correlation); n != events {
-		t.Errorf("after re-creating the DS: %d rows, want %d", n, events)
+		t.Errorf("after sweep --all and a new apply: %d rows, want %d", n, events)
 	}
 
-	// Must show 2: terraform destroy refuses because of prevent_destroy, and destroys nothing.
-	err := e.tf.Destroy(ctx, tfexec.VarFile(e.varsFile))
+	// terraform destroy refuses (prevent_destroy) and destroys nothing.
+	err := team.tf.Destroy(ctx, tfexec.VarFile(v.file))
 	if err == nil || !strings.Contains(err.Error(), "prevent_destroy") {
 		t.Fatalf("terraform destroy: err = %v, want a prevent_destroy refusal", err)
 	}
-	t.Logf("terraform destroy refused as it should:\n%s", fromLine(err.Error(), "Error:", 8))
 	if n := countRows(ctx, t, out.dsn, correlation); n != events {
 		t.Errorf("after the refused destroy: %d rows, want %d", n, events)
 	}
 
-	// The README's way to really remove it: state rm of the volumes, destroy, volume rm.
-	e.remove(ctx)
+	// Must show 6: backup of the environment holding 1,000 events and 10 queued messages,
+	// restore into a new one: the same rows, the same messages.
+	backupAndRestore(ctx, t, dsenv, db, team, prefix, testLabel, correlation, out, pinned)
+
+	// Must show 2, the end: --env of the persistent environment needs --force; --volumes is
+	// what removes its data.
+	stdout, stderr, code = team.dsenv(ctx, dsenv, "sweep", "--env", prefix, "--label", testLabel)
+	if code != 1 || !strings.Contains(stderr, prefix+" is a persistent environment") || !strings.Contains(stderr, "nothing removed") {
+		t.Errorf("sweep --env %s without --force: exit %d, %s%s; want exit 1, refused", prefix, code, stdout, stderr)
+	}
+	if n := countRows(ctx, t, out.dsn, correlation); n != events {
+		t.Errorf("after the refused sweep: %d rows, want %d", n, events)
+	}
+	stdout, stderr, code = team.dsenv(ctx, dsenv, "sweep", "--env", prefix, "--force", "--volumes", "--label", testLabel)
+	t.Logf("dsenv sweep --env %s --force --volumes: exit %d\n%s%s", prefix, code, stdout, stderr)
+	if code != 0 || !strings.Contains(stdout, strings.Join(volumes, " ")) {
+		t.Errorf("sweep --force --volumes must remove %v: exit %d\n%s%s", volumes, code, stdout, stderr)
+	}
+	if left := labelled.Objects(t, ctx, "dsenv.env="+prefix); len(left) > 0 {
+		t.Errorf("left after sweep --env --force --volumes: %v", left)
+	}
 }
 
-func newSharedEnv(ctx context.Context, t *testing.T) *sharedEnv {
+// backupAndRestore: 10 messages queued while the DS is stopped (so they stay queued), dsenv
+// backup, a new environment, dsenv restore --keep-stopped, then every row and message is
+// compared; started again, the new DS delivers the 10 restored messages.
+func backupAndRestore(ctx context.Context, t *testing.T, dsenv string, db *stateDB, team *checkout, prefix, testLabel, correlation string, out outputs, pinned map[string]string) {
 	t.Helper()
-	execPath, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatal("terraform not on PATH")
+	if b, err := exec.CommandContext(ctx, "docker", "stop", prefix+"-datastorage").CombinedOutput(); err != nil {
+		t.Fatalf("docker stop: %v: %s", err, b)
 	}
-	dir, err := cache.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(cache.ProviderBinary(dir, "registry.terraform.io")); err != nil {
-		t.Fatalf("no provider in the mirror (run `make setup`): %v", err)
-	}
-	for svc := range images {
-		if img := imageFor(svc); exec.CommandContext(ctx, "docker", "image", "inspect", img).Run() != nil {
-			t.Fatalf("image %s missing (run `make setup`)", img)
+	rdb := redis.NewClient(&redis.Options{Addr: out.redisAddr, Password: out.redisPassword})
+	defer rdb.Close()
+	dlqCorrelation := "dlq-" + prefix
+	for i := 0; i < queued; i++ {
+		if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: dlqStream, Values: []string{"message", dlqMessage(t, dlqCorrelation, i)}}).Err(); err != nil {
+			t.Fatalf("XADD: %v", err)
 		}
 	}
-
-	prefix := "dsenv-shtest-" + randomHex(t, 3)
-	work := t.TempDir()
-	copyTerraform(t, repoPath(t, "terraform"), filepath.Join(work, "terraform"))
-	e := &sharedEnv{
-		t:        t,
-		prefix:   prefix,
-		dir:      filepath.Join(work, "terraform", "envs", "shared"),
-		varsFile: filepath.Join(t.TempDir(), "shared.tfvars.json"),
-		execPath: execPath,
-		mirror:   cache.ProviderMirror(dir),
+	before := xrange(ctx, t, rdb)
+	if len(before) != queued {
+		t.Fatalf("%d messages queued, want %d", len(before), queued)
 	}
-	ports := freePorts(t, 5)
-	host, _ := os.Hostname()
-	e.vars = map[string]any{
-		"name_prefix":                   prefix,
-		"owner":                         "manual@" + sanitize(host),
-		"created":                       fmt.Sprint(time.Now().Unix()),
-		"labels":                        map[string]string{"dsenv.test": "tests/shared"},
-		"postgres_host_port":            ports[0],
-		"redis_host_port":               ports[1],
-		"datastorage_host_port":         ports[2],
-		"datastorage_health_host_port":  ports[3],
-		"datastorage_metrics_host_port": ports[4],
-		"postgres_password":             randomHex(t, 16),
-		"redis_password":                randomHex(t, 16),
-		"api_token":                     randomHex(t, 24),
-		"log_level":                     "info",
+	dir := filepath.Join(t.TempDir(), "backup")
+	stdout, stderr, code := team.dsenv(ctx, dsenv, "backup", "--env", prefix, dir)
+	t.Logf("dsenv backup: exit %d\n%s%s", code, stdout, stderr)
+	if code != 0 {
+		t.Fatalf("dsenv backup failed")
 	}
-	for svc := range images {
-		e.vars[svc+"_image"] = imageFor(svc)
-	}
-	e.writeVars()
-
-	e.tf, err = tfexec.NewTerraform(e.dir, execPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Whatever happens, nothing of this environment stays: labelled containers, volumes
-	// (the protected ones too) and the network.
-	t.Cleanup(func() { labelled.Remove(t, "dsenv.env="+prefix) })
-	if err := e.tf.Init(ctx, tfexec.PluginDir(e.mirror)); err != nil {
-		t.Fatalf("terraform init: %v", err)
-	}
-	return e
-}
-
-func (e *sharedEnv) writeVars() {
-	data, err := json.MarshalIndent(e.vars, "", "  ")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := os.WriteFile(e.varsFile, data, 0o600); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-func (e *sharedEnv) apply(ctx context.Context) {
-	e.t.Helper()
-	start := time.Now()
-	if err := e.tf.Apply(ctx, tfexec.VarFile(e.varsFile)); err != nil {
-		e.t.Fatalf("terraform apply: %v", err)
-	}
-	e.t.Logf("apply: %.1fs", time.Since(start).Seconds())
-}
-
-func (e *sharedEnv) applyReplace(ctx context.Context, addrs ...string) {
-	e.t.Helper()
-	opts := []tfexec.ApplyOption{tfexec.VarFile(e.varsFile)}
-	for _, a := range addrs {
-		opts = append(opts, tfexec.Replace(a))
-	}
-	start := time.Now()
-	if err := e.tf.Apply(ctx, opts...); err != nil {
-		e.t.Fatalf("terraform apply -replace: %v", err)
-	}
-	e.t.Logf("apply -replace %s: %.1fs", strings.Join(addrs, " "), time.Since(start).Seconds())
-}
-
-func (e *sharedEnv) plan(ctx context.Context) *planreview.Result {
-	e.t.Helper()
-	r, err := planreview.Run(ctx, planreview.Options{Dir: e.dir, ExecPath: e.execPath,
-		VarFiles: []string{e.varsFile}, SkipInit: true, Render: planreview.RenderOptions{Title: "terraform/envs/shared"}})
-	if err != nil {
-		e.t.Fatalf("plan: %v", err)
-	}
-	return r
-}
-
-type outputs struct {
-	url, token, dsn, redisAddr, redisPassword string
-}
-
-func (e *sharedEnv) outputs(ctx context.Context) outputs {
-	e.t.Helper()
-	m, err := e.tf.Output(ctx)
-	if err != nil {
-		e.t.Fatalf("terraform output: %v", err)
-	}
-	str := func(name string) string {
-		var s string
-		if om, ok := m[name]; !ok || json.Unmarshal(om.Value, &s) != nil {
-			e.t.Fatalf("output %s missing or not a string", name)
+	var m struct {
+		Postgres struct {
+			Rows map[string]int64
 		}
-		return s
-	}
-	if !m["api_token"].Sensitive || !m["postgres_dsn"].Sensitive || !m["redis_password"].Sensitive {
-		e.t.Errorf("secret outputs must be marked sensitive")
-	}
-	return outputs{
-		url:           str("datastorage_url"),
-		token:         str("api_token"),
-		dsn:           str("postgres_dsn"),
-		redisAddr:     str("redis_addr"),
-		redisPassword: str("redis_password"),
-	}
-}
-
-func (e *sharedEnv) containerID(ctx context.Context, service string) string {
-	e.t.Helper()
-	out, err := exec.CommandContext(ctx, "docker", "inspect", "--format", "{{.Id}}", e.prefix+"-"+service).Output()
-	if err != nil {
-		e.t.Fatalf("docker inspect %s: %v", service, err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// dsenvPlan runs `dsenv plan --detailed-exitcode` as a user would and returns its output
-// and exit code.
-func (e *sharedEnv) dsenvPlan(ctx context.Context, dsenv string) (string, int) {
-	e.t.Helper()
-	cmd := exec.CommandContext(ctx, dsenv, "plan", "--detailed-exitcode", "--plugin-dir", e.mirror, "-var-file", e.varsFile, e.dir)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		e.t.Fatalf("dsenv plan: %v", err)
-	}
-	if code == 1 {
-		e.t.Logf("dsenv plan stderr:\n%s", stderr.String())
-	}
-	for _, secret := range []string{"postgres_password", "redis_password", "api_token"} {
-		if v := e.vars[secret].(string); strings.Contains(stdout.String(), v) || strings.Contains(stderr.String(), v) {
-			e.t.Errorf("dsenv plan printed the value of %s", secret)
+		Redis struct {
+			Streams map[string]int64
 		}
 	}
-	return stdout.String(), code
-}
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil || json.Unmarshal(b, &m) != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	if m.Postgres.Rows["public.audit_events"] != events || m.Redis.Streams[dlqStream] != queued {
+		t.Errorf("manifest: %d audit_events rows, %d queued; want %d and %d", m.Postgres.Rows["public.audit_events"], m.Redis.Streams[dlqStream], events, queued)
+	}
+	t.Logf("backup files: %v", checkModes(t, dir, func(string) bool { return true }))
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("backup directory: %v, mode %v; want 0700", err, st.Mode().Perm())
+	}
 
-// remove takes the environment down the way the README says: forget the protected volumes,
-// destroy the rest, then remove the volumes by hand.
-func (e *sharedEnv) remove(ctx context.Context) {
-	e.t.Helper()
-	for _, addr := range []string{"docker_volume.postgres_data", "docker_volume.redis_data"} {
-		if err := e.tf.StateRm(ctx, addr); err != nil {
-			e.t.Fatalf("terraform state rm %s: %v", addr, err)
+	// A fresh shared environment (its own state in the same backend, another schema).
+	prefix2 := prefix + "-r"
+	v2 := newVars(t, prefix2, testLabel, pinned)
+	fresh := newCheckout(ctx, t, "envs/shared", db.ownerEnv("restore"))
+	fresh.apply(ctx, v2.file)
+	out2 := fresh.outputs(ctx)
+	stdout, stderr, code = fresh.dsenv(ctx, dsenv, "restore", "--env", prefix2, "--keep-stopped", dir)
+	t.Logf("dsenv restore --env %s --keep-stopped: exit %d\n%s%s", prefix2, code, stdout, stderr)
+	if code != 0 {
+		t.Fatalf("dsenv restore failed")
+	}
+	if n := countRows(ctx, t, out2.dsn, correlation); n != events {
+		t.Errorf("restored: %d rows, want %d", n, events)
+	}
+	if a, b := rowsDigest(ctx, t, out.dsn), rowsDigest(ctx, t, out2.dsn); a != b {
+		t.Errorf("the restored rows differ from the backed-up ones (md5 of every row: %s, restored %s)", a, b)
+	}
+	rdb2 := redis.NewClient(&redis.Options{Addr: out2.redisAddr, Password: out2.redisPassword})
+	defer rdb2.Close()
+	after := xrange(ctx, t, rdb2)
+	if len(after) != queued {
+		t.Fatalf("restored: %d queued messages, want %d", len(after), queued)
+	}
+	for i := range before {
+		if before[i].ID != after[i].ID || before[i].Values["message"] != after[i].Values["message"] {
+			t.Errorf("restored message %d: %s %v, want %s %v", i, after[i].ID, after[i].Values, before[i].ID, before[i].Values)
 		}
 	}
-	if err := e.tf.Destroy(ctx, tfexec.VarFile(e.varsFile)); err != nil {
-		e.t.Fatalf("terraform destroy after state rm: %v", err)
+	// The restored queue is a real one: the new DS delivers all 10 into its database.
+	if b, err := exec.CommandContext(ctx, "docker", "start", prefix2+"-datastorage").CombinedOutput(); err != nil {
+		t.Fatalf("docker start: %v: %s", err, b)
 	}
-	for _, v := range []string{e.prefix + "-postgres-data", e.prefix + "-redis-data"} {
-		if out, err := exec.CommandContext(ctx, "docker", "volume", "rm", v).CombinedOutput(); err != nil {
-			e.t.Errorf("docker volume rm %s: %v: %s", v, err, out)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		n := countRows(ctx, t, out2.dsn, dlqCorrelation)
+		l, _ := rdb2.XLen(ctx, dlqStream).Result()
+		if n == queued && l == 0 {
+			t.Logf("the new DS delivered the %d restored messages", n)
+			break
 		}
-	}
-	if left := labelled.Objects(e.t, ctx, "dsenv.env="+e.prefix); len(left) > 0 {
-		e.t.Errorf("left behind after removal: %v", left)
-	}
-}
-
-func writeEvents(ctx context.Context, t *testing.T, baseURL, token, correlation string, n int) {
-	t.Helper()
-	start := time.Now()
-	for sent := 0; sent < n; sent += batchSize {
-		batch := make([]map[string]any, 0, batchSize)
-		for i := sent; i < sent+batchSize && i < n; i++ {
-			batch = append(batch, map[string]any{
-				"version":         "1.0",
-				"event_type":      "gateway.signal.received",
-				"event_timestamp": time.Now().UTC().Format(time.RFC3339),
-				"event_category":  "gateway",
-				"event_action":    "received",
-				"event_outcome":   "success",
-				"correlation_id":  correlation,
-				"event_data":      map[string]any{"event_type": "gateway.signal.received", "signal_name": fmt.Sprintf("signal-%04d", i)},
-			})
-		}
-		body, _ := json.Marshal(batch)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/api/v1/audit/events/batch", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("POST batch: %v", err)
-		}
-		msg, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("POST batch at %d: %s: %s", sent, resp.Status, msg)
-		}
-	}
-	t.Logf("wrote %d events in %.1fs", n, time.Since(start).Seconds())
-}
-
-func apiTotal(ctx context.Context, t *testing.T, baseURL, token, correlation string) int {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/v1/audit/events?limit=1&correlation_id="+correlation, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	var resp *http.Response
-	var err error
-	// The new DS container answered /readyz before the apply returned; retry a moment anyway.
-	for i := 0; i < 20; i++ {
-		if resp, err = http.DefaultClient.Do(req); err == nil {
+		if time.Now().After(deadline) {
+			t.Errorf("the new DS has %d of the %d restored messages in its database, %d still queued", n, queued, l)
 			break
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	if err != nil {
-		t.Fatalf("GET events: %v", err)
+	if b, err := exec.CommandContext(ctx, "docker", "start", prefix+"-datastorage").CombinedOutput(); err != nil {
+		t.Fatalf("docker start: %v: %s", err, b)
 	}
-	defer resp.Body.Close()
-	var page struct {
-		Pagination struct {
-			Total int `json:"total"`
-		} `json:"pagination"`
+	// The fresh environment goes with the test's sweep, volumes included.
+	if _, stderr, code := fresh.dsenv(ctx, dsenv, "sweep", "--env", prefix2, "--force", "--volumes", "--label", testLabel); code != 0 {
+		t.Errorf("sweep of the restored environment: %s", stderr)
 	}
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(resp.Body)
-		t.Fatalf("GET events: %s: %s", resp.Status, msg)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
-		t.Fatalf("GET events: %v", err)
-	}
-	return page.Pagination.Total
 }
 
-func countRows(ctx context.Context, t *testing.T, dsn, correlation string) int {
-	t.Helper()
-	var conn *pgx.Conn
-	var err error
-	for i := 0; i < 40; i++ { // PostgreSQL may still be starting right after a replacement
-		if conn, err = pgx.Connect(ctx, dsn); err == nil {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
+func dlqMessage(t *testing.T, correlation string, i int) string {
+	now := time.Now().UTC()
+	id := randomHex(t, 16)
+	uuid := id[0:8] + "-" + id[8:12] + "-4" + id[13:16] + "-a" + id[17:20] + "-" + id[20:32]
+	msg := map[string]any{
+		"payload": map[string]any{
+			"event_id": uuid, "version": "1.0", "event_type": "gateway.signal.received",
+			"event_timestamp": now.Format(time.RFC3339Nano), "event_date": now.Format("2006-01-02"),
+			"event_category": "gateway", "event_action": "received", "event_outcome": "success",
+			"actor_type": "service", "resource_type": "signal", "resource_id": fmt.Sprintf("queued-%02d", i),
+			"correlation_id": correlation, "event_data": map[string]any{"event_type": "gateway.signal.received"},
+			"retention_days": 90,
+		},
+		"timestamp":   now.Format(time.RFC3339Nano),
+		"retry_count": 0,
 	}
+	b, err := json.Marshal(msg)
 	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
+		t.Fatal(err)
 	}
+	return string(b)
+}
+
+func xrange(ctx context.Context, t *testing.T, rdb *redis.Client) []redis.XMessage {
+	t.Helper()
+	msgs, err := rdb.XRange(ctx, dlqStream, "-", "+").Result()
+	if err != nil {
+		t.Fatalf("XRANGE: %v", err)
+	}
+	return msgs
+}
+
+// rowsDigest is an md5 over every audit_events row, in id order.
+func rowsDigest(ctx context.Context, t *testing.T, dsn string) string {
+	t.Helper()
+	var conn = connect(ctx, t, dsn)
 	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE correlation_id = $1", correlation).Scan(&n); err != nil {
-		t.Fatalf("count rows: %v", err)
+	var d string
+	if err := conn.QueryRow(ctx, `SELECT md5(string_agg(e::text, '|' ORDER BY e.event_id)) FROM audit_events e`).Scan(&d); err != nil {
+		t.Fatalf("digest: %v", err)
 	}
-	return n
+	return d
 }
 
-var dsenvBinary string
+// reviewed is one dsenv plan run: its markdown, its text and the plan summarised.
+type reviewed struct {
+	markdown, text string
+	summary        planreview.Summary
+}
 
-// buildDsenv builds cmd/dsenv once per test process.
-func buildDsenv(ctx context.Context, t *testing.T) string {
+// review runs dsenv plan as CI does (markdown to a file, the plan JSON beside it) and
+// checks that no secret value appears in what it prints.
+func (c *checkout) review(ctx context.Context, t *testing.T, dsenv string, v *vars) reviewed {
 	t.Helper()
-	if dsenvBinary != "" {
-		return dsenvBinary
+	dir := t.TempDir()
+	md, js := filepath.Join(dir, "plan.md"), filepath.Join(dir, "plan.json")
+	_, stderr, code := c.dsenv(ctx, dsenv, "plan", "--markdown", "--detailed-exitcode", "--plugin-dir", c.mirror,
+		"--out", md, "--json", js, "-var-file", v.file, c.root)
+	if code == 1 {
+		t.Fatalf("dsenv plan failed: %s", stderr)
 	}
-	bin := filepath.Join(t.TempDir(), "dsenv")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/dsenv")
-	cmd.Dir = repoPath(t, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/dsenv: %v: %s", err, out)
-	}
-	dsenvBinary = bin
-	return bin
-}
-
-// repoPath returns a path in the repository this test file lives in.
-func repoPath(t *testing.T, rel string) string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("cannot locate the test file")
-	}
-	return filepath.Join(filepath.Dir(file), "..", "..", rel)
-}
-
-// copyTerraform copies the HCL and templates only: never a .terraform directory, a state
-// file or someone's tfvars with credentials.
-func copyTerraform(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() {
-			if d.Name() == ".terraform" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !strings.HasSuffix(path, ".tf") && !strings.HasSuffix(path, ".tftpl") {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
+	mdb, err := os.ReadFile(md)
 	if err != nil {
-		t.Fatalf("copy terraform/: %v", err)
+		t.Fatal(err)
+	}
+	jb, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(js); st.Mode().Perm() != 0o600 {
+		t.Errorf("plan JSON %s is mode %04o, want 0600", js, st.Mode().Perm())
+	}
+	var p tfjson.Plan
+	if err := json.Unmarshal(jb, &p); err != nil {
+		t.Fatal(err)
+	}
+	s := planreview.Summarize(&p)
+	for _, secret := range v.secrets() {
+		if strings.Contains(string(mdb), secret) || strings.Contains(stderr, secret) {
+			t.Errorf("dsenv plan printed a secret value")
+		}
+	}
+	return reviewed{markdown: string(mdb), text: planreview.RenderText(s), summary: s}
+}
+
+// edit rewrites one file of the checkout's root; restore puts every edited file back.
+func (c *checkout) edit(t *testing.T, name string, f func(string) string) {
+	t.Helper()
+	p := filepath.Join(c.root, name)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p+".orig", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(f(string(b))), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// freePorts returns n distinct ports that were free a moment ago on 127.0.0.1.
-func freePorts(t *testing.T, n int) []int {
+func (c *checkout) restore(t *testing.T) {
 	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
+	origs, _ := filepath.Glob(filepath.Join(c.root, "*.orig"))
+	for _, o := range origs {
+		if err := os.Rename(o, strings.TrimSuffix(o, ".orig")); err != nil {
 			t.Fatal(err)
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
 }
 
-func randomHex(t *testing.T, n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
+// lockHolder is an interactive terraform apply stopped at its "Enter a value" prompt: it
+// holds the state lock until release answers "no".
+type lockHolder struct {
+	t     *testing.T
+	stdin io.WriteCloser
+	done  chan error
+}
+
+func (c *checkout) holdLock(ctx context.Context, t *testing.T, varsFile, who string) *lockHolder {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, c.execPath, "apply", "-no-color", "-var-file", varsFile, "-var", "log_level=warn")
+	cmd.Dir = c.root
+	cmd.Env = append(os.Environ(), "PGAPPNAME="+who, "TF_IN_AUTOMATION=1")
+	for k, v := range c.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return hex.EncodeToString(b)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &lockHolder{t: t, stdin: stdin, done: make(chan error, 1)}
+	go func() { h.done <- cmd.Wait(); pw.Close() }()
+	prompt := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Split(bufio.ScanWords)
+		found := false
+		for sc.Scan() {
+			if !found && sc.Text() == "value:" {
+				found = true
+				prompt <- true
+			}
+		}
+		if !found {
+			prompt <- false
+		}
+	}()
+	select {
+	case ok := <-prompt:
+		if !ok {
+			t.Fatalf("the interactive apply ended before its prompt: %v", <-h.done)
+		}
+	case <-time.After(5 * time.Minute):
+		t.Fatal("the interactive apply never reached its prompt")
+	}
+	return h
 }
 
-func sanitize(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
-			return r
-		}
-		return '-'
-	}, s)
-}
-
-func firstLines(s string, n int) string { return fromLine(s, "", n) }
-
-// fromLine returns n lines of s starting at the first that contains marker.
-func fromLine(s, marker string, n int) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if strings.Contains(l, marker) {
-			lines = lines[i:]
-			break
-		}
+func (h *lockHolder) release() {
+	h.t.Helper()
+	fmt.Fprintln(h.stdin, "no")
+	h.stdin.Close()
+	err := <-h.done
+	if err == nil {
+		h.t.Errorf("the lock holder's apply was cancelled, it should exit non-zero")
 	}
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -1,34 +1,73 @@
-# The persistent shared environment: the same modules as terraform/env, with durable settings.
-# - PostgreSQL and Redis keep their data in named volumes owned here, with prevent_destroy:
-#   a plan that would destroy them fails instead (README.md says how to really remove them).
-# - PostgreSQL runs with fsync on (durable = true); Redis appends every write to its AOF.
+# The persistent shared environment: modules/stack, as terraform/env uses it, with what
+# differs for an environment a team keeps running for days:
+# - PostgreSQL and Redis keep their data in named volumes owned HERE, with prevent_destroy: a
+#   plan that would destroy them fails instead (README.md says how to really remove them).
+#   They live in this root, not in the stack, because prevent_destroy must be a literal per
+#   resource: a module serving both roots could not protect them for one and not the other.
+#   They ignore label changes: the provider cannot relabel a volume (labels force a new one),
+#   and a new owner or extra label must never cost the data.
+# - PostgreSQL runs with fsync on (durable); Redis appends every write to its AOF.
 # - Fixed host ports from shared.tfvars, bound to 127.0.0.1 unless bind_address says otherwise.
-# - Restart policies bring the services back after a Docker restart.
+# - Restart policies bring the services back after a Docker restart; the apply waits for
+#   PostgreSQL and Redis to be healthy; slower health checks.
 # - A change to DS settings (log level, image, extra env) replaces only the DS container: the
 #   preflight job, whose config would be replaced with it, is off here.
 
-locals {
-  labels = merge(var.labels, {
-    "dsenv.env"        = var.name_prefix
-    "dsenv.owner"      = var.owner
-    "dsenv.created"    = var.created
-    "dsenv.persistent" = "true"
-    "dsenv.kind"       = "shared" # dsenv status shows the kind
-  })
-}
+module "stack" {
+  source = "../../modules/stack"
 
-module "network" {
-  source = "../../modules/network"
+  name_prefix = var.name_prefix
+  owner       = var.owner
+  created     = var.created
+  labels      = merge(var.labels, { "dsenv.kind" = "shared" }) # dsenv status shows the kind
+  persistent  = true
 
-  name   = "${var.name_prefix}-net"
-  labels = local.labels
+  postgres_image    = var.postgres_image
+  redis_image       = var.redis_image
+  datastorage_image = var.datastorage_image
+  migrate_image     = var.migrate_image
+  pull_images       = var.pull_images
+
+  postgres_password = var.postgres_password
+  redis_password    = var.redis_password
+  api_token         = var.api_token
+  api_token_name    = "shared"
+  postgres_user     = var.postgres_user
+  postgres_db       = var.postgres_db
+
+  postgres_durable     = true
+  redis_durable        = true
+  postgres_volume_name = docker_volume.postgres_data.name
+  redis_volume_name    = docker_volume.redis_data.name
+
+  bind_address                  = var.bind_address
+  postgres_host_port            = var.postgres_host_port
+  redis_host_port               = var.redis_host_port
+  datastorage_host_port         = var.datastorage_host_port
+  datastorage_health_host_port  = var.datastorage_health_host_port
+  datastorage_metrics_host_port = var.datastorage_metrics_host_port
+
+  restart_policy                   = var.restart_policy
+  data_store_wait                  = true
+  data_store_healthcheck_interval  = var.healthcheck_interval
+  datastorage_healthcheck_interval = var.healthcheck_interval
+  wait_for_database                = "60s"
+
+  log_level              = var.log_level
+  datastorage_extra_env  = var.datastorage_extra_env
+  datastorage_mounts     = var.datastorage_mounts
+  datastorage_file_owner = var.datastorage_file_owner
+  datastorage_preflight  = false
+  # Slower than the test settings: the DS starts after PostgreSQL and Redis are healthy.
+  connect_attempts = 10
+  connect_interval = "2s"
 }
 
 resource "docker_volume" "postgres_data" {
   name = "${var.name_prefix}-postgres-data"
 
   dynamic "labels" {
-    for_each = local.labels
+    for_each = module.stack.labels
     content {
       label = labels.key
       value = labels.value
@@ -37,6 +76,7 @@ resource "docker_volume" "postgres_data" {
 
   lifecycle {
     prevent_destroy = true
+    ignore_changes  = [labels]
   }
 }
 
@@ -44,7 +84,7 @@ resource "docker_volume" "redis_data" {
   name = "${var.name_prefix}-redis-data"
 
   dynamic "labels" {
-    for_each = local.labels
+    for_each = module.stack.labels
     content {
       label = labels.key
       value = labels.value
@@ -53,96 +93,33 @@ resource "docker_volume" "redis_data" {
 
   lifecycle {
     prevent_destroy = true
+    ignore_changes  = [labels]
   }
 }
 
-module "postgres" {
-  source = "../../modules/postgres"
-
-  name         = "${var.name_prefix}-postgres"
-  network_name = module.network.name
-  image        = var.postgres_image
-  pull_image   = var.pull_images
-  user         = var.postgres_user
-  password     = var.postgres_password
-  db           = var.postgres_db
-  bind_address = var.bind_address
-  host_port    = var.postgres_host_port
-  durable      = true
-  volume_name  = docker_volume.postgres_data.name
-  restart      = var.restart_policy
-  # The apply waits until it answers: the migration job and the DS start after it.
-  wait                 = true
-  healthcheck_interval = var.healthcheck_interval
-  labels               = local.labels
+# Where the resources lived before modules/stack: the environment's state moves to the new
+# addresses with nothing destroyed or replaced (the volumes stay where they were).
+moved {
+  from = module.network
+  to   = module.stack.module.network[0]
 }
 
-module "redis" {
-  source = "../../modules/redis"
-
-  name         = "${var.name_prefix}-redis"
-  network_name = module.network.name
-  image        = var.redis_image
-  pull_image   = var.pull_images
-  password     = var.redis_password
-  bind_address = var.bind_address
-  host_port    = var.redis_host_port
-  durable      = true
-  volume_name  = docker_volume.redis_data.name
-  restart      = var.restart_policy
-  # The apply waits until it answers: the migration job and the DS start after it.
-  wait                 = true
-  healthcheck_interval = var.healthcheck_interval
-  labels               = local.labels
+moved {
+  from = module.postgres
+  to   = module.stack.module.postgres
 }
 
-module "migrate" {
-  source = "../../modules/migrate"
-
-  name         = "${var.name_prefix}-migrate"
-  network_name = module.network.name
-  image        = var.migrate_image
-  pull_image   = var.pull_images
-  dsn          = module.postgres.dsn_internal
-  labels       = local.labels
-  # Runs again whenever PostgreSQL is replaced (new image, new settings); the data stays.
-  triggers = { postgres = module.postgres.container_id }
+moved {
+  from = module.redis
+  to   = module.stack.module.redis
 }
 
-module "datastorage" {
-  source = "../../modules/datastorage"
+moved {
+  from = module.migrate
+  to   = module.stack.module.migrate
+}
 
-  name                 = "${var.name_prefix}-datastorage"
-  network_name         = module.network.name
-  image                = var.datastorage_image
-  pull_image           = var.pull_images
-  bind_address         = var.bind_address
-  host_port            = var.datastorage_host_port
-  health_host_port     = var.datastorage_health_host_port
-  metrics_host_port    = var.datastorage_metrics_host_port
-  log_level            = var.log_level
-  restart              = var.restart_policy
-  healthcheck_interval = var.healthcheck_interval
-
-  postgres = {
-    host = module.postgres.internal_host
-    port = module.postgres.internal_port
-    name = var.postgres_db
-    user = var.postgres_user
-  }
-  postgres_password = var.postgres_password
-  redis_addr        = module.redis.internal_addr
-  redis_password    = var.redis_password
-  api_tokens        = { shared = var.api_token }
-
-  extra_env         = var.datastorage_extra_env
-  mounts            = var.datastorage_mounts
-  file_owner        = var.datastorage_file_owner
-  preflight_command = []
-  labels            = local.labels
-
-  triggers = {
-    migrate = module.migrate.container_id
-    redis   = module.redis.container_id
-  }
+moved {
+  from = module.datastorage
+  to   = module.stack.module.datastorage
 }

@@ -8,8 +8,10 @@ terraform {
     }
   }
 
-  # State: local (terraform.tfstate next to this file) unless a backend is configured.
-  # For a team, use a locking backend; see README.md ("State and locking"). Example:
-  #
-  # backend "pg" {}   # conn_str from PG_CONN_STR or -backend-config, never committed
+  # State: the pg backend (a PostgreSQL of its own, not this environment's). Its settings
+  # never live here: PG_CONN_STR (and PGPASSWORD) in the environment or a git-ignored 0600
+  # file given to `terraform init -backend-config=FILE`; see README.md ("State and locking").
+  # Trying it on one machine without a database: a git-ignored backend_override.tf holding
+  # terraform { backend "local" {} }.
+  backend "pg" {}
 }

@@ -44,6 +44,12 @@ resource "docker_volume" "data" {
       value = labels.value
     }
   }
+
+  # The provider cannot relabel a volume (labels force a new one): a changed owner or extra
+  # label must never cost the data. The volume keeps the labels it was created with.
+  lifecycle {
+    ignore_changes = [labels]
+  }
 }
 
 resource "docker_container" "this" {

@@ -19,7 +19,7 @@ run "durable_settings" {
   command = plan
 
   assert {
-    condition     = module.postgres.volume_name == docker_volume.postgres_data.name && module.redis.volume_name == docker_volume.redis_data.name
+    condition     = module.stack.containers.postgres.name == "dsenv-shared-postgres" && output.volumes.postgres == docker_volume.postgres_data.name
     error_message = "PostgreSQL and Redis must keep their data in the volumes this module owns (and protects)."
   }
 
@@ -44,7 +44,7 @@ run "durable_settings" {
   }
 
   assert {
-    condition     = strcontains(module.datastorage.config_yaml, "level: info")
+    condition     = strcontains(output.datastorage_config, "level: info")
     error_message = "the DS config must carry the log level."
   }
 }
@@ -57,7 +57,7 @@ run "log_level_reaches_the_config" {
   }
 
   assert {
-    condition     = strcontains(module.datastorage.config_yaml, "level: debug")
+    condition     = strcontains(output.datastorage_config, "level: debug")
     error_message = "log_level must reach the DS config."
   }
 }
@@ -72,36 +72,6 @@ run "port_zero_refused" {
   expect_failures = [var.postgres_host_port]
 }
 
-run "port_70000_refused" {
-  command = plan
-
-  variables {
-    datastorage_host_port = 70000
-  }
-
-  expect_failures = [var.datastorage_host_port]
-}
-
-run "short_password_refused" {
-  command = plan
-
-  variables {
-    redis_password = "short"
-  }
-
-  expect_failures = [var.redis_password]
-}
-
-run "password_with_quote_refused" {
-  command = plan
-
-  variables {
-    postgres_password = "0123456789abcdef\"0123"
-  }
-
-  expect_failures = [var.postgres_password]
-}
-
 run "owner_must_be_manual" {
   command = plan
 
@@ -112,52 +82,27 @@ run "owner_must_be_manual" {
   expect_failures = [var.owner]
 }
 
-run "created_must_be_unix_seconds" {
-  command = plan
-
-  variables {
-    created = "yesterday"
-  }
-
-  expect_failures = [var.created]
-}
-
-run "bind_address_must_be_an_ip" {
-  command = plan
-
-  variables {
-    bind_address = "localhost"
-  }
-
-  expect_failures = [var.bind_address]
-}
-
-run "restart_policy_unknown" {
-  command = plan
-
-  variables {
-    restart_policy = "sometimes"
-  }
-
-  expect_failures = [var.restart_policy]
-}
-
 run "persistent_label_is_ours" {
   command = plan
 
   variables {
-    labels = { "dsenv.persistent" = "false" }
+    labels = { "dsenv.persistent" = "false", team = "gw" }
   }
 
-  expect_failures = [var.labels]
+  assert {
+    condition     = module.stack.labels["dsenv.persistent"] == "true" && module.stack.labels["team"] == "gw"
+    error_message = "the shared environment is always dsenv.persistent=true (sweep leaves it alone), whatever labels says"
+  }
 }
 
-run "healthcheck_interval_in_seconds" {
+run "settings_that_differ_from_terraform_env" {
   command = plan
 
-  variables {
-    healthcheck_interval = "200ms"
+  assert {
+    condition = (
+      yamldecode(output.datastorage_config).startup.connectAttempts == 10 &&
+      yamldecode(output.datastorage_config).startup.connectInterval == "2s"
+    )
+    error_message = "the shared DS starts after healthy data stores, with the slower connect retries: ${output.datastorage_config}"
   }
-
-  expect_failures = [var.healthcheck_interval]
 }

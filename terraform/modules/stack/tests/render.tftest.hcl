@@ -1,5 +1,5 @@
 # The composition: what the root module hands each module, at plan time with a mocked
-# provider (no Docker daemon). Run: terraform init && terraform test (in terraform/env).
+# provider (no Docker daemon). Run: terraform init && terraform test (in terraform/modules/stack).
 
 mock_provider "docker" {}
 
@@ -7,9 +7,9 @@ variables {
   name_prefix       = "dsenv-test"
   owner             = "4242@testhost"
   created           = "1795689600"
-  postgres_password = "pgpw-7f3a"
-  redis_password    = "rdpw-9c1e"
-  api_token         = "tok-5d2b"
+  postgres_password = "pgpw-7f3a00000000"
+  redis_password    = "rdpw-9c1e00000000"
+  api_token         = "tok-5d2b00000000"
 }
 
 run "ds_config_points_at_the_network_aliases" {
@@ -37,7 +37,7 @@ run "ds_config_points_at_the_network_aliases" {
   }
 
   assert {
-    condition     = nonsensitive(module.postgres.dsn_internal) == "postgres://datastorage:pgpw-7f3a@postgres:5432/datastorage?sslmode=disable"
+    condition     = nonsensitive(module.postgres.dsn_internal) == "postgres://datastorage:pgpw-7f3a00000000@postgres:5432/datastorage?sslmode=disable"
     error_message = "the migration job's DSN must use the network alias"
   }
 

@@ -1,5 +1,5 @@
 # Every input a person can get wrong fails at plan with its own message.
-# Run: terraform init && terraform test (in terraform/env). No Docker daemon needed.
+# Run: terraform init && terraform test (in terraform/modules/stack). No Docker daemon needed.
 
 mock_provider "docker" {}
 
@@ -7,9 +7,9 @@ variables {
   name_prefix       = "dsenv-test"
   owner             = "4242@testhost"
   created           = "1795689600"
-  postgres_password = "pg-secret-1"
-  redis_password    = "redis-secret-1"
-  api_token         = "token-1"
+  postgres_password = "pg-secret-1-0123456"
+  redis_password    = "redis-secret-1-0123"
+  api_token         = "token-1-0123456789"
 }
 
 run "valid_inputs_plan" {
@@ -154,6 +154,36 @@ run "redis_password_empty" {
   }
 
   expect_failures = [var.redis_password]
+}
+
+run "postgres_password_short" {
+  command = plan
+
+  variables {
+    postgres_password = "0123456789abcde"
+  }
+
+  expect_failures = [var.postgres_password]
+}
+
+run "redis_password_short" {
+  command = plan
+
+  variables {
+    redis_password = "0123456789abcde"
+  }
+
+  expect_failures = [var.redis_password]
+}
+
+run "api_token_short" {
+  command = plan
+
+  variables {
+    api_token = "0123456789abcde"
+  }
+
+  expect_failures = [var.api_token]
 }
 
 run "api_token_empty" {
@@ -356,12 +386,15 @@ run "ds_healthcheck_not_exec_form" {
   expect_failures = [var.datastorage_healthcheck_command]
 }
 
-run "ds_wait_null" {
+run "ds_wait_null_is_the_default" {
   command = plan
 
   variables {
     datastorage_wait = null
   }
 
-  expect_failures = [var.datastorage_wait]
+  assert {
+    condition     = var.datastorage_wait == true
+    error_message = "null (what a root passes for a setting it leaves alone) must mean the default, true"
+  }
 }

@@ -1,0 +1,114 @@
+# Outputs: the same names as terraform/env (docs/interfaces.md), plus the data volumes.
+
+output "env_id" {
+  description = "Environment id (the dsenv.env label on every object)."
+  value       = var.name_prefix
+}
+
+output "network_name" {
+  description = "Docker network the containers share."
+  value       = module.network.name
+}
+
+output "postgres_host" {
+  description = "Host-side PostgreSQL address."
+  value       = module.postgres.host
+}
+
+output "postgres_port" {
+  description = "Host-side PostgreSQL port."
+  value       = module.postgres.port
+}
+
+output "postgres_user" {
+  description = "PostgreSQL user."
+  value       = module.postgres.user
+}
+
+output "postgres_db" {
+  description = "PostgreSQL database."
+  value       = module.postgres.db
+}
+
+output "postgres_dsn" {
+  description = "Host-side PostgreSQL DSN."
+  value       = module.postgres.dsn
+  sensitive   = true
+}
+
+output "postgres_dsn_internal" {
+  description = "PostgreSQL DSN on the environment's network (host postgres, port 5432)."
+  value       = module.postgres.dsn_internal
+  sensitive   = true
+}
+
+output "redis_host" {
+  description = "Host-side Redis address."
+  value       = module.redis.host
+}
+
+output "redis_port" {
+  description = "Host-side Redis port."
+  value       = module.redis.port
+}
+
+output "redis_addr" {
+  description = "Host-side Redis address as host:port."
+  value       = module.redis.addr
+}
+
+output "redis_password" {
+  description = "Redis password."
+  value       = module.redis.password
+  sensitive   = true
+}
+
+output "redis_url" {
+  description = "Host-side Redis URL (redis://:password@host:port/0)."
+  value       = module.redis.url
+  sensitive   = true
+}
+
+output "datastorage_url" {
+  description = "Host-side base URL of the DS API."
+  value       = module.datastorage.url
+}
+
+output "datastorage_health_url" {
+  description = "Host-side base URL of the DS health endpoints (/healthz, /readyz)."
+  value       = module.datastorage.health_url
+}
+
+output "datastorage_metrics_url" {
+  description = "Host-side URL of the DS Prometheus metrics."
+  value       = module.datastorage.metrics_url
+}
+
+output "api_token" {
+  description = "Bearer token the DS API accepts."
+  value       = var.api_token
+  sensitive   = true
+}
+
+output "containers" {
+  description = "Containers of the environment: service => {name, id} (migrate is the exited job)."
+  value = {
+    postgres    = { name = module.postgres.container_name, id = module.postgres.container_id }
+    redis       = { name = module.redis.container_name, id = module.redis.container_id }
+    migrate     = { name = module.migrate.container_name, id = module.migrate.container_id }
+    datastorage = { name = module.datastorage.container_name, id = module.datastorage.container_id }
+  }
+}
+
+output "volumes" {
+  description = "Named data volumes (protected by prevent_destroy)."
+  value = {
+    postgres = docker_volume.postgres_data.name
+    redis    = docker_volume.redis_data.name
+  }
+}
+
+output "datastorage_config" {
+  description = "The DS config.yaml as rendered (no secrets). An output so that a plan review shows a settings change as a line diff: the uploaded file itself is masked with the secrets."
+  value       = module.datastorage.config_yaml
+}
