@@ -35,6 +35,30 @@ type Bootstrap struct {
 	TokenTTL time.Duration
 }
 
+// DefaultBootstrap names the identities as the auth stand-in does (gateway allowed, denied
+// authenticated but refused), so a test reads the same user names whichever backend runs;
+// the DS's own ServiceAccount is data-storage.
+func DefaultBootstrap(namespace string) Bootstrap {
+	return Bootstrap{
+		Namespace: namespace, ServerAccount: "data-storage", ClientAccount: "gateway",
+		UnboundAccount: "denied", TokenTTL: 24 * time.Hour,
+	}
+}
+
+// Start waits until the kube-apiserver of adminKubeconfig (the kubeapi module's
+// admin_kubeconfig output) is ready, then bootstraps b: what a harness does after the apply
+// and before the DS's first request.
+func Start(ctx context.Context, adminKubeconfig string, b Bootstrap) (Tokens, error) {
+	c, err := FromKubeconfig([]byte(adminKubeconfig))
+	if err != nil {
+		return Tokens{}, err
+	}
+	if err := c.WaitReady(ctx); err != nil {
+		return Tokens{}, err
+	}
+	return c.Bootstrap(ctx, b)
+}
+
 // Tokens are TokenRequest tokens with no audiences (so that they pass the DS's review,
 // which names none) for the bootstrap's client ServiceAccounts.
 type Tokens struct {

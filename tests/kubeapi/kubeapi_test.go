@@ -39,7 +39,7 @@ const (
 	namespace = "dsenv"
 	server    = "data-storage"
 	client    = "gateway"
-	unbound   = "unbound-client"
+	unbound   = "denied"
 )
 
 // cluster is one applied test root: the two containers on their own network.
@@ -50,6 +50,7 @@ type cluster struct {
 	pki       *kubeapi.PKI
 	hostURL   string
 	admin     *kubeapi.Client
+	adminKC   string // the admin_kubeconfig output
 	apiserver string // container names
 	etcd      string
 	applyErr  error
@@ -142,6 +143,7 @@ func apply(t *testing.T, ctx context.Context, extraArgs []string) *cluster {
 	var kc string
 	require.NoError(t, json.Unmarshal(out["admin_kubeconfig"].Value, &kc))
 	require.NoError(t, json.Unmarshal(out["host_url"].Value, &c.hostURL))
+	c.adminKC = kc
 	c.admin, err = kubeapi.FromKubeconfig([]byte(kc))
 	require.NoError(t, err, "the admin_kubeconfig output is a working kubeconfig")
 	return c
@@ -190,12 +192,14 @@ func TestRealAPIAnswersTheDSReviews(t *testing.T) {
 	assert.Contains(t, ae.Status.Message, kubeapi.ServiceAccountUser(namespace, server), "RBAC names the DS's ServiceAccount user")
 
 	t0 = time.Now()
-	b := kubeapi.Bootstrap{Namespace: namespace, ServerAccount: server, ClientAccount: client, UnboundAccount: unbound, TokenTTL: 24 * time.Hour}
+	b := kubeapi.DefaultBootstrap(namespace)
+	require.Equal(t, kubeapi.Bootstrap{Namespace: namespace, ServerAccount: server, ClientAccount: client, UnboundAccount: unbound, TokenTTL: 24 * time.Hour}, b)
 	tokens, err := c.admin.Bootstrap(ctx, b)
 	require.NoError(t, err)
 	t.Logf("bootstrap took %.2fs", time.Since(t0).Seconds())
-	_, err = c.admin.Bootstrap(ctx, b)
+	again, err := kubeapi.Start(ctx, c.adminKC, b)
 	require.NoError(t, err, "a second bootstrap (a re-apply) keeps what exists")
+	assert.NotEqual(t, tokens.Client, again.Client, "and requests fresh tokens")
 
 	gatewayUser := kubeapi.ServiceAccountUser(namespace, client)
 	t.Run("client token is the gateway's ServiceAccount", func(t *testing.T) {
