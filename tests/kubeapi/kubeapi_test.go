@@ -4,6 +4,11 @@
 // TokenRequest token, SubjectAccessReview decided by RBAC, a made-up token, a
 // ServiceAccount and binding a test creates itself, and a broken flag failing fast with
 // kube-apiserver's own log line.
+//
+// It applies its own small root (testdata/root) with terraform-exec rather than tfharness,
+// which applies the DS stack. Everything carries the dsenv labels with this process as the
+// owner, so a killed run leaves nothing that `dsenv sweep` does not remove (there is no reaper
+// process here); a failed test logs both containers' last lines before the destroy.
 package kubeapi_test
 
 import (
