@@ -5,7 +5,7 @@ TESTTIMEOUT ?= 60m
 
 .PHONY: setup up down logs status output test fuzz bench bench-ds fmt vet lint sweep backup restore
 
-## setup: check Docker and Terraform, build the docker provider mirror and the images (cached)
+## setup: check every prerequisite first (installing what apt can, as root), build the docker provider mirror and the images (cached)
 # (built, not `go run`, so that a failure prints dsenv's one-line error and no "exit status 1")
 setup:
 	@bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv" setup $(SETUPFLAGS)
@@ -15,8 +15,9 @@ setup:
 run-dsenv = @bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv"
 
 ## up: bring up the persistent local environment (terraform/env, applied in place): one line per step and container, then commands to paste (UPFLAGS=--verbose: Terraform's output too)
+## (DATASTORAGE_IMAGE=<image> MIGRATIONS_DIR=<dir>: another DS, e.g. the real one, with its own migrations)
 up: setup
-	$(run-dsenv) up $(UPFLAGS)
+	$(run-dsenv) up $(if $(DATASTORAGE_IMAGE),--datastorage-image '$(DATASTORAGE_IMAGE)') $(if $(MIGRATIONS_DIR),--migrations-dir '$(MIGRATIONS_DIR)') $(UPFLAGS)
 
 ## down: destroy the environment that `make up` created (safe to repeat)
 down:

@@ -46,6 +46,11 @@ func prepareForRunner(ctx context.Context, anyOpts []any) (*bridge.Prepared, err
 		"DSENV_ENV":          e.ID,
 		"DSENV_OWNER":        e.Owner,
 	}
+	if err := e.awaitSigning(); err != nil {
+		err = envError(e.ID, stepError("copy", err))
+		e.failed(err)
+		return nil, err
+	}
 	for k, v := range e.secrets {
 		env["TF_VAR_"+k] = v
 	}

@@ -44,6 +44,13 @@
 // workspace is prepared and handed to Terraform with TF_REATTACH_PROVIDERS, instead of the
 // four launches of a plain apply (Terraform only; DSENV_REATTACH=0 turns it off).
 //
+// Ready means /readyz answers 200 and one authenticated request (GET
+// /api/v1/audit/events?limit=1 with env.Token) answers 2xx: the DS checks tokens with the
+// environment's Kubernetes auth stand-in, which /readyz does not look at, so a broken auth
+// path fails Up (step "auth") naming the stand-in, with its and the DS's log lines. The real
+// DS runs with DSENV_DATASTORAGE_IMAGE and DSENV_MIGRATIONS_DIR (its own migrations; an image
+// other than dsenv/datastorage without them is refused before anything starts).
+//
 // Teardown: t.Cleanup (logs of every container and its health log go to t.Log and to
 // DSENV_ARTIFACTS_DIR first when the test failed); SIGINT/SIGTERM (live environments
 // are removed, then the process exits with the signal; not under Ginkgo, see above); `go test -timeout` and SIGKILL
@@ -57,6 +64,7 @@
 // per-phase timings), DSENV_TF_BINARY (terraform or tofu), DSENV_TEARDOWN (fast or
 // destroy), DSENV_TIMEOUT, DSENV_VERBOSE (stream Terraform's output), DSENV_CACHE_DIR
 // (where the provider mirror is), DSENV_POSTGRES_IMAGE, DSENV_REDIS_IMAGE,
-// DSENV_DATASTORAGE_IMAGE, DSENV_MIGRATE_IMAGE (other images), DSENV_REAPER=0 (no reaper),
+// DSENV_DATASTORAGE_IMAGE, DSENV_MIGRATE_IMAGE (other images), DSENV_MIGRATIONS_DIR (the
+// DS's own goose migrations), DSENV_REAPER=0 (no reaper),
 // DSENV_REATTACH=0 (Terraform launches the provider itself).
 package tfharness

@@ -42,6 +42,7 @@ type Env struct {
 	tf      *tfexec.Terraform
 	dataDir string
 	secrets map[string]string // variable name -> value; never logged
+	signing chan signingPair  // the signing pair being generated, until awaitSigning
 	// runnerVars are the variables handed to another runner (package tfharness/terratest).
 	runnerVars map[string]any
 	tfOut      syncBuffer // Terraform's output, redacted when written anywhere
@@ -121,11 +122,39 @@ func newEnv(cfg *config) (*Env, error) {
 	if cfg.ownerLabel != "" {
 		e.Owner = cfg.ownerLabel
 	}
-	if e.secrets, err = secret.Generate(); err != nil {
+	if e.secrets, err = secret.GenerateTokens(); err != nil {
 		return nil, err
 	}
 	maps.Copy(e.secrets, cfg.sensitive)
+	// The RSA signing pair takes a moment: generated while init and the provider start.
+	if _, given := cfg.sensitive[secret.Signing[0]]; !given {
+		e.signing = make(chan signingPair, 1)
+		go func() {
+			var p signingPair
+			p.cert, p.key, p.err = secret.SigningCert()
+			e.signing <- p
+		}()
+	}
 	return e, nil
+}
+
+type signingPair struct {
+	cert, key string
+	err       error
+}
+
+// awaitSigning adds the signing pair generated in the background to the secrets.
+func (e *Env) awaitSigning() error {
+	if e.signing == nil {
+		return nil
+	}
+	p := <-e.signing
+	e.signing = nil
+	if p.err != nil {
+		return p.err
+	}
+	e.secrets[secret.Signing[0]], e.secrets[secret.Signing[1]] = p.cert, p.key
+	return nil
 }
 
 func (e *Env) logf(format string, args ...any) {

@@ -1,6 +1,7 @@
 package tfharness
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -147,10 +148,18 @@ func newConfig(opts []Option) *config {
 			c.vars[string(svc)+"_image"] = v
 		}
 	}
+	// DSENV_MIGRATIONS_DIR: the DS's own goose migrations, with DSENV_DATASTORAGE_IMAGE
+	// pointing at an image other than the reference DS.
+	if v := os.Getenv("DSENV_MIGRATIONS_DIR"); v != "" {
+		migrationsDirOption(v).apply(c)
+	}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
 		}
+	}
+	if err := checkSchema(c.vars); err != nil {
+		c.setErr(err)
 	}
 	return c
 }
@@ -221,6 +230,28 @@ func (o imageOption) apply(c *config) { c.vars[string(o.svc)+"_image"] = o.ref }
 
 // WithImage sets the image of one service, e.g. WithImage(ServicePostgres, "postgres:16-alpine").
 func WithImage(svc Service, ref string) Option { return imageOption{svc, ref} }
+
+type migrationsDirOption string
+
+func (o migrationsDirOption) apply(c *config) {
+	dir, err := filepath.Abs(string(o))
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = os.Stat(dir); err == nil && !fi.IsDir() {
+			err = errors.New("not a directory")
+		}
+	}
+	if err != nil {
+		c.setErr(fmt.Errorf("migrations directory %q: %w", string(o), err))
+		return
+	}
+	c.vars["migrations_dir"] = dir
+}
+
+// WithMigrationsDir applies the goose migrations in dir (a host directory, mounted read-only
+// into the migration job) instead of the reference DS's schema (DSENV_MIGRATIONS_DIR). An
+// image other than the reference DS needs its own: without them Up refuses to start.
+func WithMigrationsDir(dir string) Option { return migrationsDirOption(dir) }
 
 type logLevelOption string
 

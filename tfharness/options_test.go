@@ -1,6 +1,9 @@
 package tfharness
 
 import (
+	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +69,9 @@ func TestVarsKeepTheHarnessNamePrefixAndLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := e.awaitSigning(); err != nil {
+		t.Fatal(err)
+	}
 	v := e.vars()
 	if v["name_prefix"] != e.ID || v["log_level"] != "warn" || v["owner"] != owner.Current().String() {
 		t.Errorf("vars = %v", v)
@@ -74,7 +80,14 @@ func TestVarsKeepTheHarnessNamePrefixAndLabels(t *testing.T) {
 		t.Errorf("labels = %v", e.labels())
 	}
 	for _, name := range secret.Vars {
-		if len(e.secrets[name]) != 32 {
+		want := 32 // hex characters; the signing pair is PEM
+		if name == "signer_cert_pem" || name == "signer_key_pem" {
+			want = len(e.secrets[name])
+			if !strings.Contains(e.secrets[name], "-----BEGIN ") {
+				t.Errorf("secret %s is not PEM", name)
+			}
+		}
+		if len(e.secrets[name]) != want {
 			t.Errorf("secret %s has length %d; want 32 hex characters", name, len(e.secrets[name]))
 		}
 		if _, ok := v[name]; ok {
@@ -86,5 +99,36 @@ func TestVarsKeepTheHarnessNamePrefixAndLabels(t *testing.T) {
 	}
 	if got := e.redact("dsn postgres://u:" + e.secrets["postgres_password"] + "@h"); got != "dsn postgres://u:[redacted]@h" {
 		t.Errorf("redact = %q", got)
+	}
+}
+
+func TestOtherDSImageNeedsMigrations(t *testing.T) {
+	t.Setenv("DSENV_DATASTORAGE_IMAGE", "")
+	t.Setenv("DSENV_MIGRATIONS_DIR", "")
+	for img, ok := range map[string]bool{
+		"dsenv/datastorage:latest": true, "dsenv/datastorage@sha256:0123": true, "dsenv/datastorage": true,
+		"kubernaut/datastorage:local": false, "dsenv/datastorage-fork:1": false,
+	} {
+		c := newConfig([]Option{WithImage(ServiceDataStorage, img)})
+		if (c.err == nil) != ok {
+			t.Errorf("%s without migrations: err %v, want refused = %v", img, c.err, !ok)
+		}
+		if c.err != nil && !errors.Is(c.err, errNoMigrations) {
+			t.Errorf("%s: %v, want errNoMigrations", img, c.err)
+		}
+	}
+	dir := t.TempDir()
+	c := newConfig([]Option{WithImage(ServiceDataStorage, "kubernaut/datastorage:local"), WithMigrationsDir(dir)})
+	if c.err != nil || c.vars["migrations_dir"] != dir {
+		t.Errorf("with WithMigrationsDir: err %v, migrations_dir %v", c.err, c.vars["migrations_dir"])
+	}
+	t.Setenv("DSENV_DATASTORAGE_IMAGE", "kubernaut/datastorage:local")
+	t.Setenv("DSENV_MIGRATIONS_DIR", dir)
+	if c := newConfig(nil); c.err != nil || c.vars["migrations_dir"] != dir {
+		t.Errorf("with DSENV_MIGRATIONS_DIR: err %v, migrations_dir %v", c.err, c.vars["migrations_dir"])
+	}
+	t.Setenv("DSENV_MIGRATIONS_DIR", filepath.Join(dir, "missing"))
+	if c := newConfig(nil); c.err == nil {
+		t.Error("a migrations directory that does not exist must be an error")
 	}
 }

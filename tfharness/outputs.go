@@ -51,6 +51,9 @@ type Outputs struct {
 	Redis       Redis
 	DataStorage DataStorage
 	Token       string
+	// DeniedToken authenticates through the auth stand-in but is denied every access check:
+	// the DS answers 403 to it (output denied_token).
+	DeniedToken string
 	Containers  map[string]Container
 	// Raw holds every output's JSON value by name, for outputs without a field here.
 	Raw map[string]json.RawMessage
@@ -77,6 +80,7 @@ type outputValues struct {
 	DataStorageHealth   string               `json:"datastorage_health_url"`
 	DataStorageMetrics  string               `json:"datastorage_metrics_url"`
 	APIToken            string               `json:"api_token"`
+	DeniedToken         string               `json:"denied_token"`
 	Containers          map[string]Container `json:"containers"`
 }
 
@@ -118,6 +122,7 @@ func decodeOutputs(values map[string]json.RawMessage) (*Outputs, error) {
 		},
 		DataStorage: DataStorage{URL: v.DataStorageURL, HealthURL: v.DataStorageHealth, MetricsURL: v.DataStorageMetrics},
 		Token:       v.APIToken,
+		DeniedToken: v.DeniedToken,
 		Containers:  v.Containers,
 		Raw:         values,
 	}, nil

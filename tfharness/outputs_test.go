@@ -14,6 +14,7 @@ import (
 // outputDoc is what `terraform output -json` prints for terraform/env.
 const outputDoc = `{
   "api_token": {"sensitive": true, "type": "string", "value": "tok123"},
+  "denied_token": {"sensitive": true, "type": "string", "value": "denied456"},
   "containers": {"sensitive": false, "type": ["map", ["object", {"id": "string", "name": "string"}]],
     "value": {"postgres": {"id": "abc", "name": "t-ab12cd34-postgres"}, "datastorage": {"id": "def", "name": "t-ab12cd34-datastorage"}}},
   "datastorage_health_url": {"sensitive": false, "type": "string", "value": "http://127.0.0.1:32771"},
@@ -43,7 +44,7 @@ func TestDecodeOutputsJSONGivesTypedFields(t *testing.T) {
 	if out.Postgres.Port != 32768 || out.Redis.Port != 32769 {
 		t.Errorf("ports = %d, %d; want 32768, 32769", out.Postgres.Port, out.Redis.Port)
 	}
-	if out.ID != "t-ab12cd34" || out.Network != "t-ab12cd34-net" || out.Token != "tok123" {
+	if out.ID != "t-ab12cd34" || out.Network != "t-ab12cd34-net" || out.Token != "tok123" || out.DeniedToken != "denied456" {
 		t.Errorf("env_id/network/token = %q %q %q", out.ID, out.Network, out.Token)
 	}
 	if out.Redis.Addr != "127.0.0.1:32769" || out.Redis.Password != "rpw" || out.DataStorage.URL != "http://127.0.0.1:32770" {

@@ -107,6 +107,9 @@ func (e *Env) up(ctx context.Context) error {
 		return err
 	}
 	e.Timings.Network = time.Since(t0)
+	if err := e.awaitSigning(); err != nil {
+		return stepError("copy", err)
+	}
 	if err := e.writeVars(vars); err != nil {
 		return stepError("copy", err)
 	}
@@ -136,6 +139,11 @@ func (e *Env) up(ctx context.Context) error {
 		e.Outputs = *out
 		if err := waitReady(ctx, readyURL(e.DataStorage)); err != nil {
 			return stepError("ready", err)
+		}
+		// /readyz checks PostgreSQL and Redis only: one authenticated request proves the
+		// token path (DS -> auth stand-in) too.
+		if err := e.waitAuthenticated(ctx); err != nil {
+			return stepError("auth", err)
 		}
 		return nil
 	})

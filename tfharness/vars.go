@@ -2,9 +2,12 @@ package tfharness
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 
 	"github.com/dsenv/dsenv/internal/label"
@@ -59,4 +62,25 @@ func (e *Env) writeVars(vars map[string]any) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(e.Dir, "secrets.auto.tfvars.json"), s, 0o600)
+}
+
+// referenceDS matches the reference DS image, dsenv/datastorage with any tag or digest (the
+// same rule as modules/stack's).
+var referenceDS = regexp.MustCompile(`^dsenv/datastorage([:@].*)?$`)
+
+// errNoMigrations is modules/stack's plan-time refusal, said before anything starts.
+var errNoMigrations = errors.New("migrations_dir is required: datastorage_image is not the reference DS (dsenv/datastorage), and the built-in migrations are the reference DS's schema. " +
+	"On a schema it does not know the real DS answers 202 (events queued to its dead-letter queue) to writes and 500 to queries. " +
+	"Set migrations_dir to that DS's own goose migrations (DSENV_MIGRATIONS_DIR, WithMigrationsDir, make up MIGRATIONS_DIR=...)")
+
+// checkSchema refuses an image other than the reference DS without its own migrations.
+func checkSchema(vars map[string]any) error {
+	img, _ := vars["datastorage_image"].(string)
+	if img == "" || referenceDS.MatchString(img) {
+		return nil
+	}
+	if dir, _ := vars["migrations_dir"].(string); dir != "" {
+		return nil
+	}
+	return fmt.Errorf("datastorage_image %q: %w", img, errNoMigrations)
 }

@@ -324,6 +324,10 @@ func startShared(ctx context.Context, t *testing.T, eng *engine.Client, root str
 	work := t.TempDir()
 	copyTerraform(t, filepath.Join(root, "terraform"), filepath.Join(work, "terraform"))
 	dir := filepath.Join(work, "terraform", "envs", "shared")
+	// Its state stays beside it, not in the pg backend a real shared environment uses.
+	if err := os.WriteFile(filepath.Join(dir, "backend_override.tf"), []byte("terraform {\n  backend \"local\" {}\n}\n"), 0o600); err != nil {
+		return result{err: err}
+	}
 	cacheDir, err := cache.Dir()
 	if err != nil {
 		return result{err: err}

@@ -56,6 +56,8 @@ func runUp(ctx context.Context, args []string) error {
 	name := fs.String("name", "dsenv-local", "environment id (name_prefix) used when the variables file is first written")
 	bin := fs.String("binary", "", "terraform or tofu (default $DSENV_TF_BINARY, else terraform)")
 	verbose := fs.Bool("verbose", false, "show Terraform's own output (init, plan, apply)")
+	dsImage := fs.String("datastorage-image", "", "DS image for this up, e.g. the real DS (default: the reference dsenv/datastorage:latest); needs --migrations-dir unless it is the reference DS")
+	migrations := fs.String("migrations-dir", "", "host directory of that DS's own goose migrations (default: the reference schema)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -67,7 +69,8 @@ func runUp(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := &persistent.Persistent{Dir: d, Name: *name, Binary: b, Output: os.Stderr}
+	p := &persistent.Persistent{Dir: d, Name: *name, Binary: b, Output: os.Stderr,
+		DataStorageImage: *dsImage, MigrationsDir: *migrations}
 	_, statErr := os.Stat(p.VarsFile())
 	start := time.Now()
 	var outputs map[string]tfexec.OutputMeta

@@ -35,15 +35,24 @@ var (
 	dockerErr    error
 )
 
-// FromEnv returns the process-wide client for $DOCKER_HOST (default the local socket).
+// FromEnv returns the process-wide client for Host(): $DOCKER_HOST, else the usual socket
+// of Docker or Podman.
 func FromEnv() (*Client, error) {
-	dockerOnce.Do(func() { dockerClient, dockerErr = New(os.Getenv("DOCKER_HOST")) })
+	dockerOnce.Do(func() {
+		host, err := Host()
+		if err != nil {
+			dockerErr = err
+			return
+		}
+		dockerClient, dockerErr = New(host)
+	})
 	return dockerClient, dockerErr
 }
 
+// New returns a client for an Engine API address (unix:// or tcp://; "" is Docker's socket).
 func New(host string) (*Client, error) {
 	if host == "" {
-		host = "unix:///var/run/docker.sock"
+		host = DockerSocket
 	}
 	u, err := url.Parse(host)
 	if err != nil {
@@ -247,6 +256,11 @@ func (d *Client) removeOne(ctx context.Context, o Object) error {
 		q.Set("v", "1")
 	case "network":
 		path = "/networks/" + o.ID
+		// Podman answers 204 to removing a network that containers are still attached
+		// to and leaves them on a deleted network (its bridge leaks): remove them first.
+		if err := d.removeAttached(ctx, o.ID); err != nil {
+			return err
+		}
 	case "volume":
 		path = "/volumes/" + url.PathEscape(o.ID)
 		q.Set("force", "1")
@@ -272,6 +286,26 @@ func (d *Client) removeOne(ctx context.Context, o Object) error {
 		}
 	}
 	return err
+}
+
+// removeAttached force-removes the containers still attached to a network.
+func (d *Client) removeAttached(ctx context.Context, network string) error {
+	var nw struct {
+		Containers map[string]json.RawMessage
+	}
+	if _, err := d.do(ctx, http.MethodGet, "/networks/"+network, nil, &nw); err != nil {
+		if IsStatus(err, http.StatusNotFound) {
+			return nil
+		}
+		return err
+	}
+	for id := range nw.Containers {
+		_, err := d.do(ctx, http.MethodDelete, "/containers/"+id, url.Values{"force": {"1"}, "v": {"1"}}, nil)
+		if err != nil && !IsStatus(err, http.StatusNotFound) && !strings.Contains(err.Error(), "already in progress") {
+			return fmt.Errorf("remove container %s attached to the network: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // ContainerState is the part of `docker inspect` the harness reports on failure.
@@ -371,7 +405,8 @@ func (d *Client) CreateNetwork(ctx context.Context, name string, labels map[stri
 func (d *Client) Ping(ctx context.Context) error {
 	_, err := d.do(ctx, http.MethodGet, "/_ping", nil, nil)
 	if err != nil {
-		return fmt.Errorf("docker daemon not reachable (is Docker running? DOCKER_HOST=%q): %w", os.Getenv("DOCKER_HOST"), err)
+		host, _ := Host()
+		return fmt.Errorf("container engine not reachable at %s (is Docker or Podman's API service running? set DOCKER_HOST or DSENV_ENGINE): %w", host, err)
 	}
 	return nil
 }

@@ -37,6 +37,12 @@ type Persistent struct {
 	// Progress, when set, receives Up's steps and resource changes as they happen, and
 	// Terraform's own output is kept back: a failure returns only its Error: blocks.
 	Progress func(Event)
+
+	// DataStorageImage and MigrationsDir switch the DS (e.g. to the real one, with its own
+	// migrations) for this Up: written to FlagsFileName, rewritten on every Up, so an Up
+	// without them goes back to the reference DS.
+	DataStorageImage string
+	MigrationsDir    string
 }
 
 // Event is one step of Up (Resource "") or one resource change of its apply.
@@ -57,6 +63,9 @@ const (
 	Done
 	Failed
 )
+
+// FlagsFileName holds the settings of the last Up's command line (not secret).
+const FlagsFileName = "dsenv-flags.auto.tfvars.json"
 
 // VarsFileName is the variables file of a persistent environment.
 const VarsFileName = "dsenv.auto.tfvars"
@@ -79,10 +88,11 @@ func (p *Persistent) EnvID() (string, error) {
 	return string(m[1]), nil
 }
 
-// ensureVars writes the variables file with fresh credentials unless it exists.
-func (p *Persistent) ensureVars() (created bool, err error) {
-	if _, err := os.Stat(p.VarsFile()); err == nil {
-		return false, nil
+// ensureVars writes the variables file with fresh credentials unless it exists; to a file
+// of an older dsenv it appends the secrets it lacks (the denied token, the signing pair).
+func (p *Persistent) ensureVars(podman bool) (created bool, err error) {
+	if b, err := os.ReadFile(p.VarsFile()); err == nil {
+		return false, p.addMissingSecrets(b)
 	}
 	name := p.Name
 	if name == "" {
@@ -105,8 +115,17 @@ labels      = { %q = "true", %q = "up" }
 postgres_password = %q
 redis_password    = %q
 api_token         = %q
+denied_token      = %q
+
+# The DS's RSA signing pair (tls.crt, tls.key in its signerCertDir).
+signer_cert_pem = %q
+signer_key_pem  = %q
 `, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent, label.Kind,
-		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"])
+		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"], secrets["denied_token"],
+		secrets["signer_cert_pem"], secrets["signer_key_pem"])
+	if podman {
+		text += "\n# Podman runs no healthchecks without systemd: dsenv up waits for /readyz itself.\ndatastorage_wait = false\n"
+	}
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return false, err
@@ -116,6 +135,68 @@ api_token         = %q
 		return false, err
 	}
 	return true, f.Close()
+}
+
+// addMissingSecrets appends to the variables file (content b) a fresh value of each secret
+// of secret.Vars it does not set.
+func (p *Persistent) addMissingSecrets(b []byte) error {
+	var missing []string
+	for _, k := range secret.Vars {
+		if !regexp.MustCompile(`(?m)^\s*` + k + `\s*=`).Match(b) {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	fresh, err := secret.Generate()
+	if err != nil {
+		return err
+	}
+	text := "\n# Added by a newer dsenv up.\n"
+	for _, k := range missing {
+		text += fmt.Sprintf("%s = %q\n", k, fresh[k])
+	}
+	f, err := os.OpenFile(p.VarsFile(), os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeFlags writes FlagsFileName from DataStorageImage and MigrationsDir (removes it when
+// neither is set).
+func (p *Persistent) writeFlags() error {
+	path := filepath.Join(p.Dir, FlagsFileName)
+	vars := map[string]string{}
+	if p.DataStorageImage != "" {
+		vars["datastorage_image"] = p.DataStorageImage
+	}
+	if p.MigrationsDir != "" {
+		dir, err := filepath.Abs(p.MigrationsDir)
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("migrations directory %q: not a directory", p.MigrationsDir)
+		}
+		vars["migrations_dir"] = dir
+	}
+	if len(vars) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	b, err := json.MarshalIndent(vars, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // terraform returns a tfexec handle on Dir with a CLI config of our own pointing at the
@@ -170,24 +251,34 @@ func (p *Persistent) terraform(ctx context.Context) (*tfexec.Terraform, func(), 
 // Up initialises Dir (providers from the mirror), writes the variables file on the first
 // run and applies. It returns the outputs, secrets included: print them with care.
 func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
-	if _, err := p.ensureVars(); err != nil {
+	podman := onPodman(ctx)
+	if _, err := p.ensureVars(podman); err != nil {
 		return nil, fmt.Errorf("variables file: %w", err)
+	}
+	if err := p.writeFlags(); err != nil {
+		return nil, err
 	}
 	tf, cleanup, err := p.terraform(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
+	var opts []tfexec.ApplyOption
+	if podman {
+		// Podman runs healthchecks from systemd timers: without systemd a wait for
+		// "healthy" never ends. The apply returns once the DS started; Up polls /readyz.
+		opts = append(opts, tfexec.Var("datastorage_wait=false"))
+	}
 	if p.Progress == nil {
 		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
 			return nil, fmt.Errorf("init: %w", err)
 		}
-		err = tf.Apply(ctx)
+		err = tf.Apply(ctx, opts...)
 		if err != nil {
 			err = fmt.Errorf("apply: %w", err)
 		}
 	} else {
-		err = p.observedApply(ctx, tf)
+		err = p.observedApply(ctx, tf, opts...)
 	}
 	// Even after a failed apply: the state may have been written.
 	if perr := p.privateState(); perr != nil && err == nil {
@@ -201,6 +292,11 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	out, err := tf.Output(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("outputs: %w", err)
+	}
+	// An image without a healthcheck (the real DS), or any DS on Podman, is not waited for
+	// by the apply: wait for /readyz and one authenticated request here.
+	if err := waitReady(ctx, out); err != nil {
+		return out, err
 	}
 	return out, nil
 }
@@ -234,6 +330,16 @@ var ErrNotSetUp = errors.New("run `make setup` (dsenv setup) first")
 
 // ErrNotUp: no environment has been applied in the directory.
 var ErrNotUp = errors.New("no environment is up here: run `make up` first")
+
+// onPodman reports whether the engine dsenv talks to is Podman.
+func onPodman(ctx context.Context) bool {
+	d, err := engine.FromEnv()
+	if err != nil {
+		return false
+	}
+	v, err := d.Version(ctx)
+	return err == nil && v.Kind == engine.Podman
+}
 
 // Down destroys the environment and removes anything still labelled with its id. It
 // reports how many resources and leftover objects it removed; with nothing applied it

@@ -13,7 +13,7 @@ import (
 
 func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing.T) {
 	p := &Persistent{Dir: t.TempDir(), Name: "dsenv-mine"}
-	created, err := p.ensureVars()
+	created, err := p.ensureVars(false)
 	if err != nil || !created {
 		t.Fatalf("ensureVars = %v, %v", created, err)
 	}
@@ -34,7 +34,11 @@ func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing
 		}
 	}
 	for _, name := range secret.Vars {
-		if !regexp.MustCompile(`(?m)^` + name + `\s+= "[0-9a-f]{32}"$`).MatchString(text) {
+		value := `"[0-9a-f]{32}"`
+		if strings.HasSuffix(name, "_pem") {
+			value = `"-----BEGIN [A-Z ]+-----\\n[A-Za-z0-9+/=\\n]+-----END [A-Z ]+-----\\n"`
+		}
+		if !regexp.MustCompile(`(?m)^` + name + `\s+= ` + value + `$`).MatchString(text) {
 			t.Errorf("vars file has no generated %s", name)
 		}
 	}
@@ -42,7 +46,7 @@ func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing
 		t.Errorf("EnvID = %q, %v", id, err)
 	}
 	// A second run keeps the credentials.
-	if created, err := p.ensureVars(); err != nil || created {
+	if created, err := p.ensureVars(false); err != nil || created {
 		t.Fatalf("second ensureVars = %v, %v", created, err)
 	}
 	if again, _ := os.ReadFile(p.VarsFile()); string(again) != text {
@@ -50,9 +54,36 @@ func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing
 	}
 }
 
+// A variables file of an older dsenv gains the secrets it lacks, and keeps the others.
+func TestPersistentVarsFileOfAnOlderDsenvGainsTheNewSecrets(t *testing.T) {
+	p := &Persistent{Dir: t.TempDir()}
+	old := "name_prefix = \"dsenv-old\"\npostgres_password = \"0123456789abcdef0123456789abcdef\"\nredis_password = \"0123456789abcdef0123456789abcdee\"\napi_token = \"0123456789abcdef0123456789abcded\"\n"
+	if err := os.WriteFile(p.VarsFile(), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ensureVars(false); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p.VarsFile())
+	if !strings.HasPrefix(string(b), old) {
+		t.Errorf("the existing settings changed:\n%s", b)
+	}
+	for _, name := range []string{"denied_token", "signer_cert_pem", "signer_key_pem"} {
+		if n := len(regexp.MustCompile(`(?m)^`+name+` = "`).FindAll(b, -1)); n != 1 {
+			t.Errorf("%s set %d times, want once:\n%s", name, n, b)
+		}
+	}
+	if _, err := p.ensureVars(false); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(p.VarsFile()); string(again) != string(b) {
+		t.Error("a second run appended again")
+	}
+}
+
 func TestPersistentRejectsABadName(t *testing.T) {
 	p := &Persistent{Dir: t.TempDir(), Name: "Bad_Name"}
-	if _, err := p.ensureVars(); err == nil {
+	if _, err := p.ensureVars(false); err == nil {
 		t.Fatal("bad name accepted")
 	}
 }

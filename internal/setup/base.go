@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -31,23 +33,10 @@ var baseChanges = []string{
 // images/base/packages from the machine's own Debian mirror, the paths in images/base/strip
 // removed, then `tar | docker import`.
 func buildBase(ctx context.Context, img image, o Options, r *runner) (result, error) {
-	pkgs, err := readList(filepath.Join(img.dir, "packages"))
+	pkgs, strip, want, err := baseRecipe(o.Recipes, img)
 	if err != nil {
 		return result{}, err
 	}
-	strip, err := readList(filepath.Join(img.dir, "strip"))
-	if err != nil {
-		return result{}, err
-	}
-	rc := newRecipe("debootstrap")
-	rc.addString("suite", debianSuite)
-	rc.addString("variant", debootVariant)
-	rc.addString("include", strings.Join(pkgs, ","))
-	rc.addString("changes", strings.Join(baseChanges, "\n"))
-	if err := rc.addDir(img.dir); err != nil {
-		return result{}, err
-	}
-	want := rc.sum()
 	ok, oldID, err := img.current(ctx, want)
 	if err != nil || ok {
 		return result{detail: img.Ref + " up to date"}, err
@@ -103,9 +92,28 @@ func buildBase(ctx context.Context, img image, o Options, r *runner) (result, er
 	return result{built: true, detail: img.Ref, replaced: oldID}, nil
 }
 
+// baseRecipe reads the base image's package and strip lists and hashes its recipe.
+func baseRecipe(fsys fs.FS, img image) (pkgs, strip []string, want string, err error) {
+	if pkgs, err = readList(fsys, path.Join(img.dir, "packages")); err != nil {
+		return nil, nil, "", err
+	}
+	if strip, err = readList(fsys, path.Join(img.dir, "strip")); err != nil {
+		return nil, nil, "", err
+	}
+	rc := newRecipe("debootstrap")
+	rc.addString("suite", debianSuite)
+	rc.addString("variant", debootVariant)
+	rc.addString("include", strings.Join(pkgs, ","))
+	rc.addString("changes", strings.Join(baseChanges, "\n"))
+	if err := rc.addDir(fsys, img.dir); err != nil {
+		return nil, nil, "", err
+	}
+	return pkgs, strip, rc.sum(), nil
+}
+
 // readList reads a file of one item per line; # starts a comment.
-func readList(path string) ([]string, error) {
-	f, err := os.Open(path)
+func readList(fsys fs.FS, name string) ([]string, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dsenv/dsenv/images"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,11 +27,11 @@ func TestStripRootRemovesGlobsInsideTheRootOnly(t *testing.T) {
 }
 
 func TestRepoStripAndPackageListsParse(t *testing.T) {
-	pkgs, err := readList(filepath.Join("..", "..", "images", "base", "packages"))
+	pkgs, err := readList(images.FS, "base/packages")
 	require.NoError(t, err)
 	assert.Contains(t, pkgs, "postgresql-15")
 	assert.Contains(t, pkgs, "redis-server")
-	strip, err := readList(filepath.Join("..", "..", "images", "base", "strip"))
+	strip, err := readList(images.FS, "base/strip")
 	require.NoError(t, err)
 	root := t.TempDir()
 	require.NoError(t, stripRoot(root, strip), "every strip line is a valid relative glob")

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/dsenv/dsenv/internal/engine"
 )
 
 // recipeLabel is the image label that records the hash of an image's recipe inputs.
@@ -20,29 +22,56 @@ func checkDocker(ctx context.Context) (result, error) {
 	if _, err := exec.LookPath("docker"); err != nil {
 		return result{}, errors.New("docker CLI not found on PATH: install Docker (Debian: apt-get install -y docker.io) and start its daemon")
 	}
-	host := os.Getenv("DOCKER_HOST")
-	if host == "" {
-		host = "unix:///var/run/docker.sock"
+	host, err := engine.Host()
+	if err != nil {
+		return result{}, err
+	}
+	// The docker CLI this process runs talks to the engine dsenv found (Docker's socket,
+	// else Podman's API service), like the harness and the provider do.
+	if os.Getenv("DOCKER_HOST") == "" {
+		os.Setenv("DOCKER_HOST", host)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	out, err := docker(ctx, nil, "version", "--format", "{{.Server.Version}}")
-	if err != nil {
-		why := "no answer"
-		if ctx.Err() != nil {
-			why = "no answer within 10s"
-		} else if msg := strings.TrimPrefix(lastLine(err.Error()), "docker version: "); strings.Contains(msg, "Cannot connect") {
-			why = "cannot connect"
-		} else if msg != "" {
-			why = msg
+	var detail string
+	if d, err := engine.New(host); err == nil {
+		// One API call (Podman's compatible service can take seconds per request).
+		v, verr := d.Version(ctx)
+		if verr == nil {
+			detail = v.String() + " at " + host
+		} else {
+			err = verr
 		}
-		hint := "start the Docker daemon (sudo systemctl start docker) or point DOCKER_HOST at a running one"
-		if strings.Contains(why, "permission denied") {
-			hint = "add your user to the docker group (sudo usermod -aG docker $USER, then log in again) or run as root"
+		if err != nil {
+			return result{}, engineError(ctx, host, err.Error())
 		}
-		return result{}, fmt.Errorf("Docker daemon at %s does not answer (%s): %s", host, why, hint)
+	} else {
+		// An address only the docker CLI speaks (ssh://, TLS): ask through it.
+		out, err := docker(ctx, nil, "version", "--format", "{{.Server.Version}}")
+		if err != nil {
+			return result{}, engineError(ctx, host, strings.TrimPrefix(lastLine(err.Error()), "docker version: "))
+		}
+		detail = "Docker Engine " + strings.TrimSpace(out)
 	}
-	return result{detail: "Docker Engine " + strings.TrimSpace(out)}, nil
+	return result{detail: detail}, nil
+}
+
+// engineError is the one line for an engine that does not answer, with what to do.
+func engineError(ctx context.Context, host, msg string) error {
+	why := "no answer"
+	switch {
+	case ctx.Err() != nil:
+		why = "no answer within 10s"
+	case strings.Contains(msg, "Cannot connect"), strings.Contains(msg, "no such file"), strings.Contains(msg, "connection refused"):
+		why = "cannot connect"
+	case msg != "":
+		why = msg
+	}
+	hint := "start the Docker daemon (sudo systemctl start docker) or Podman's API service (podman system service --time=0 " + engine.PodmanSocket + " &), or point DOCKER_HOST at a running one"
+	if strings.Contains(why, "permission denied") {
+		hint = "add your user to the docker group (sudo usermod -aG docker $USER, then log in again) or run as root"
+	}
+	return fmt.Errorf("Docker daemon at %s does not answer (%s): %s", host, why, hint)
 }
 
 // docker runs the docker CLI and returns its stdout; the error carries the end of stderr.

@@ -1,12 +1,17 @@
 package setup
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -27,20 +32,22 @@ type image struct {
 	Name string // step name
 	Ref  string // name:tag
 	kind imageKind
-	dir  string // recipe directory, images/<x>
-	pkg  string // kindGo: the main package, ./cmd/<bin>
+	dir  string // recipe directory in Options.Recipes: base, postgres, ...
+	pkg  string // kindGo: the main package, relative to the module root: datastorage/cmd/<bin>
 	bin  string // kindGo: the binary's file name in the build context
 }
 
-func images(repo string) []image {
-	d := func(x string) string { return filepath.Join(repo, "images", x) }
+// dsenvModule is the module the reference DS images are built from.
+const dsenvModule = "github.com/dsenv/dsenv"
+
+func imageList() []image {
 	return []image{
-		{Name: "debian-base", Ref: BaseImage, kind: kindBase, dir: d("base")},
-		{Name: "postgres", Ref: "dsenv/postgres:15", kind: kindDockerfile, dir: d("postgres")},
-		{Name: "redis", Ref: "dsenv/redis:7", kind: kindDockerfile, dir: d("redis")},
-		{Name: "datastorage", Ref: "dsenv/datastorage:latest", kind: kindGo, dir: d("datastorage"), pkg: "./datastorage/cmd/datastorage", bin: "datastorage"},
-		{Name: "migrate", Ref: "dsenv/migrate:latest", kind: kindGo, dir: d("migrate"), pkg: "./datastorage/cmd/dsmigrate", bin: "dsmigrate"},
-		{Name: "authstandin", Ref: "dsenv/authstandin:latest", kind: kindGo, dir: d("authstandin"), pkg: "./authstandin/cmd/authstandin", bin: "authstandin"},
+		{Name: "debian-base", Ref: BaseImage, kind: kindBase, dir: "base"},
+		{Name: "postgres", Ref: "dsenv/postgres:15", kind: kindDockerfile, dir: "postgres"},
+		{Name: "redis", Ref: "dsenv/redis:7", kind: kindDockerfile, dir: "redis"},
+		{Name: "datastorage", Ref: "dsenv/datastorage:latest", kind: kindGo, dir: "datastorage", pkg: "datastorage/cmd/datastorage", bin: "datastorage"},
+		{Name: "migrate", Ref: "dsenv/migrate:latest", kind: kindGo, dir: "migrate", pkg: "datastorage/cmd/dsmigrate", bin: "dsmigrate"},
+		{Name: "authstandin", Ref: "dsenv/authstandin:latest", kind: kindGo, dir: "authstandin", pkg: "authstandin/cmd/authstandin", bin: "authstandin"},
 	}
 }
 
@@ -49,7 +56,7 @@ func (img image) build(ctx context.Context, o Options, r *runner) (result, error
 	case kindBase:
 		return buildBase(ctx, img, o, r)
 	case kindDockerfile:
-		return img.buildDockerfile(ctx)
+		return img.buildDockerfile(ctx, o)
 	default:
 		return img.buildGo(ctx, o)
 	}
@@ -64,7 +71,7 @@ func (img image) current(ctx context.Context, want string) (upToDate bool, oldID
 	return found && have == want, id, nil
 }
 
-func (img image) buildDockerfile(ctx context.Context) (result, error) {
+func (img image) buildDockerfile(ctx context.Context, o Options) (result, error) {
 	_, baseID, found, err := imageRecipe(ctx, BaseImage)
 	if err != nil {
 		return result{}, err
@@ -74,7 +81,7 @@ func (img image) buildDockerfile(ctx context.Context) (result, error) {
 	}
 	rc := newRecipe("dockerfile")
 	rc.addString("from", baseID)
-	if err := rc.addDir(img.dir); err != nil {
+	if err := rc.addDir(o.Recipes, img.dir); err != nil {
 		return result{}, fmt.Errorf("%s recipe: %w", img.Ref, err)
 	}
 	want := rc.sum()
@@ -82,44 +89,82 @@ func (img image) buildDockerfile(ctx context.Context) (result, error) {
 	if err != nil || ok {
 		return result{detail: img.Ref + " up to date"}, err
 	}
-	if err := dockerBuild(ctx, img.Ref, want, filepath.Join(img.dir, "Dockerfile"), img.dir); err != nil {
+	bctx, err := os.MkdirTemp("", "dsenv-"+img.Name+"-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(bctx)
+	if err := writeRecipe(o.Recipes, img.dir, bctx); err != nil {
+		return result{}, err
+	}
+	if err := dockerBuild(ctx, img.Ref, want, filepath.Join(bctx, "Dockerfile"), bctx); err != nil {
 		return result{}, err
 	}
 	return result{built: true, detail: img.Ref, replaced: oldID}, nil
 }
 
-func (img image) buildGo(ctx context.Context, o Options) (result, error) {
-	src := filepath.Join(o.RepoDir, filepath.FromSlash(strings.TrimPrefix(img.pkg, "./")))
-	if _, err := os.Stat(src); err != nil {
-		return result{detail: fmt.Sprintf("skipped: %s does not exist yet (the DS source is missing)", img.pkg)}, nil
+// goSource says where the reference DS's main packages are built: in a checkout, or in a
+// small module of the cache dir that requires dsenv at the version of this binary (the
+// way `go run github.com/dsenv/dsenv/cmd/dsenv@<version> setup` runs outside a checkout).
+func goSource(o Options, img image) (dir, pkg, goflags string, err error) {
+	if o.RepoDir != "" {
+		return o.RepoDir, "./" + img.pkg, "", nil
 	}
-	if _, err := os.Stat(filepath.Join(img.dir, "Dockerfile")); err != nil {
-		return result{detail: fmt.Sprintf("skipped: %s does not exist yet", filepath.Join("images", filepath.Base(img.dir), "Dockerfile"))}, nil
+	if o.ModuleVersion == "" {
+		return "", "", "", errors.New("no dsenv checkout and no module version to build the reference DS from: run setup from the checkout, pass -repo DIR, or run `go run " + dsenvModule + "/cmd/dsenv@<version> setup`")
+	}
+	dir = filepath.Join(o.CacheDir, "dsbuild", o.ModuleVersion)
+	gomod := fmt.Sprintf("// written by dsenv setup: builds the reference DS images from %s %s\nmodule dsenv.invalid/dsbuild\n\ngo %s\n\nrequire %s %s\n",
+		dsenvModule, o.ModuleVersion, goLine(), dsenvModule, o.ModuleVersion)
+	// Written once per version: go adds the module's requirements to it and its sums beside it.
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+			return "", "", "", err
+		}
+	}
+	// -mod=mod: go resolves the module's own requirements and records their sums here.
+	return dir, dsenvModule + "/" + img.pkg, "-mod=mod", nil
+}
+
+// goLine is the go directive of the build module: this toolchain's language version.
+func goLine() string {
+	v := strings.TrimPrefix(runtime.Version(), "go")
+	if parts := strings.SplitN(v, ".", 3); len(parts) >= 2 {
+		return parts[0] + "." + parts[1]
+	}
+	return v
+}
+
+func (img image) buildGo(ctx context.Context, o Options) (result, error) {
+	if _, err := fs.Stat(o.Recipes, path.Join(img.dir, "Dockerfile")); err != nil {
+		return result{detail: fmt.Sprintf("skipped: images/%s/Dockerfile does not exist yet", img.dir)}, nil
+	}
+	dir, pkg, goflags, err := goSource(o, img)
+	if err != nil {
+		return result{}, err
+	}
+	if o.RepoDir != "" {
+		if _, err := os.Stat(filepath.Join(o.RepoDir, filepath.FromSlash(img.pkg))); err != nil {
+			return result{detail: fmt.Sprintf("skipped: ./%s does not exist yet (the DS source is missing)", img.pkg)}, nil
+		}
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return result{}, fmt.Errorf("go not found on PATH: %s is built from source; install Go >= 1.26", img.Ref)
+		return result{}, fmt.Errorf("go not found on PATH: %s is built from source; install Go", img.Ref)
 	}
-	goEnv := append(os.Environ(), "CGO_ENABLED=0")
+	goEnv := append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS="+goflags)
 	flags := []string{"-trimpath", "-buildvcs=false"}
 
-	// The main package's build ID hashes every input of the binary (sources of all its
-	// dependencies, Go version, flags) and costs a cached compile, not a link: an image
-	// that is up to date is found without building anything.
-	list := exec.CommandContext(ctx, goBin, append(append([]string{"list"}, flags...), "-export", "-f", "{{.BuildID}}", img.pkg)...)
-	list.Dir, list.Env = o.RepoDir, goEnv
-	buildID, err := list.Output()
-	if err != nil {
-		var stderr string
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		return result{}, fmt.Errorf("go list %s: %v: %s", img.pkg, err, strings.ReplaceAll(tail(stderr, 8), "\n", " | "))
+	// The recipe hashes the binary's inputs by content, not by where they are: dsenv's own
+	// source files, every other module by path@version, the Go version and the flags. So a
+	// checkout and the module zip of the same code give the same label, and switching
+	// between `make setup` and `go run .../cmd/dsenv@<version> setup` rebuilds nothing.
+	rc := newRecipe("go-source")
+	if err := addGoSources(ctx, rc, goBin, dir, pkg, goEnv); err != nil {
+		return result{}, err
 	}
-	rc := newRecipe("go")
-	rc.addString("buildid", strings.TrimSpace(string(buildID)))
 	rc.addString("flags", strings.Join(flags, " ")+" CGO_ENABLED=0")
-	if err := rc.addDir(img.dir); err != nil { // the Dockerfile and anything beside it
+	if err := rc.addDir(o.Recipes, img.dir); err != nil { // the Dockerfile and anything beside it
 		return result{}, err
 	}
 	want := rc.sum()
@@ -134,18 +179,92 @@ func (img image) buildGo(ctx context.Context, o Options) (result, error) {
 	}
 	defer os.RemoveAll(bctx)
 	// Extra files beside the Dockerfile go into the context too, for any COPY of them.
-	if err := copyDir(img.dir, bctx); err != nil {
+	if err := writeRecipe(o.Recipes, img.dir, bctx); err != nil {
 		return result{}, err
 	}
-	build := exec.CommandContext(ctx, goBin, append(append([]string{"build"}, flags...), "-o", filepath.Join(bctx, img.bin), img.pkg)...)
-	build.Dir, build.Env = o.RepoDir, goEnv
+	build := exec.CommandContext(ctx, goBin, append(append([]string{"build"}, flags...), "-o", filepath.Join(bctx, img.bin), pkg)...)
+	build.Dir, build.Env = dir, goEnv
 	if out, err := build.CombinedOutput(); err != nil {
-		return result{}, fmt.Errorf("go build %s: %v: %s", img.pkg, err, strings.ReplaceAll(tail(string(out), 8), "\n", " | "))
+		return result{}, fmt.Errorf("go build %s: %v: %s", pkg, err, strings.ReplaceAll(tail(string(out), 8), "\n", " | "))
 	}
-	if err := dockerBuild(ctx, img.Ref, want, filepath.Join(img.dir, "Dockerfile"), bctx); err != nil {
+	if err := dockerBuild(ctx, img.Ref, want, filepath.Join(bctx, "Dockerfile"), bctx); err != nil {
 		return result{}, err
 	}
 	return result{built: true, detail: img.Ref, replaced: oldID}, nil
+}
+
+// goPackage is the part of `go list -json` addGoSources reads.
+type goPackage struct {
+	ImportPath string
+	Standard   bool
+	Dir        string
+	GoFiles    []string
+	SFiles     []string
+	EmbedFiles []string
+	Module     *goModule
+	Error      *struct{ Err string }
+}
+
+type goModule struct {
+	Path, Version string
+	Replace       *goModule
+}
+
+// addGoSources records what the binary of pkg is built from: for each package it imports
+// (standard ones by the Go version), the content of dsenv's (or a directory replacement's)
+// Go, assembly and embedded files by import path, other modules by path@version.
+func addGoSources(ctx context.Context, rc *recipe, goBin, dir, pkg string, env []string) error {
+	run := func(args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, goBin, args...)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			return nil, fmt.Errorf("go %s (in %s): %v: %s", strings.Join(args, " "), dir, err, strings.ReplaceAll(tail(stderr, 8), "\n", " | "))
+		}
+		return out, nil
+	}
+	goenv, err := run("env", "GOVERSION", "GOOS", "GOARCH")
+	if err != nil {
+		return err
+	}
+	rc.addString("go", strings.Join(strings.Fields(string(goenv)), " "))
+	out, err := run("list", "-deps", "-json=ImportPath,Standard,Dir,GoFiles,SFiles,EmbedFiles,Module,Error", pkg)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p goPackage
+		if err := dec.Decode(&p); err != nil {
+			return fmt.Errorf("go list %s: %w", pkg, err)
+		}
+		if p.Error != nil {
+			return fmt.Errorf("go list %s: %s", p.ImportPath, p.Error.Err)
+		}
+		if p.Standard {
+			continue
+		}
+		m := p.Module
+		if m != nil && m.Replace != nil {
+			m = m.Replace
+		}
+		if m != nil && m.Path != dsenvModule && m.Version != "" {
+			rc.addString("pkg:"+p.ImportPath, m.Path+"@"+m.Version)
+			continue
+		}
+		// dsenv itself (a checkout or the module zip), or a replacement by a directory.
+		rc.addString("pkg:"+p.ImportPath, "source")
+		for _, f := range append(append(append([]string{}, p.GoFiles...), p.SFiles...), p.EmbedFiles...) {
+			if err := rc.addFile(os.DirFS(p.Dir), p.ImportPath+"/"+f, f); err != nil {
+				return fmt.Errorf("hash %s: %w", filepath.Join(p.Dir, f), err)
+			}
+		}
+	}
+	return nil
 }
 
 // dockerBuild builds with the legacy builder (buildx is not installed), quietly: its
@@ -169,42 +288,4 @@ func removeReplaced(ids []string) {
 		_, _ = docker(ctx, nil, "image", "rm", ids[i])
 		cancel()
 	}
-}
-
-// copyDir copies the regular files directly in src into dst, keeping their modes.
-func copyDir(src, dst string) error {
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, st.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

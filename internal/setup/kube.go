@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -59,7 +60,7 @@ func (k kubeBinary) pin() (string, error) {
 }
 
 // build builds the binary unless the cache has it with the same pin, then the image unless
-// its recipe (the binary's content and images/<name>) matches the label of the one there.
+// its recipe (the binary's content and the recipe directory <name>) matches the label of the one there.
 func (k kubeBinary) build(ctx context.Context, o Options, r *runner) (result, error) {
 	pin, err := k.pin()
 	if err != nil {
@@ -80,12 +81,14 @@ func (k kubeBinary) build(ctx context.Context, o Options, r *runner) (result, er
 		res = result{built: true, detail: fmt.Sprintf("%s %s built in %.0fs", k.name, k.version, time.Since(t0).Seconds())}
 	}
 
-	img := image{Name: k.name, Ref: k.ref, dir: filepath.Join(o.RepoDir, "images", k.name), bin: k.name}
+	img := image{Name: k.name, Ref: k.ref, dir: k.name, bin: k.name}
 	rc := newRecipe("binary")
-	if err := rc.addFile(k.name, bin); err != nil {
+	sum, err := fileSum(bin)
+	if err != nil {
 		return result{}, err
 	}
-	if err := rc.addDir(img.dir); err != nil {
+	rc.addString("binary", sum)
+	if err := rc.addDir(o.Recipes, img.dir); err != nil {
 		return result{}, fmt.Errorf("%s recipe: %w", k.ref, err)
 	}
 	want := rc.sum()
@@ -102,13 +105,13 @@ func (k kubeBinary) build(ctx context.Context, o Options, r *runner) (result, er
 		return result{}, err
 	}
 	defer os.RemoveAll(bctx)
-	if err := copyDir(img.dir, bctx); err != nil {
+	if err := writeRecipe(o.Recipes, img.dir, bctx); err != nil {
 		return result{}, err
 	}
 	if err := linkOrCopy(bin, filepath.Join(bctx, k.name)); err != nil {
 		return result{}, err
 	}
-	if err := dockerBuild(ctx, k.ref, want, filepath.Join(img.dir, "Dockerfile"), bctx); err != nil {
+	if err := dockerBuild(ctx, k.ref, want, filepath.Join(bctx, "Dockerfile"), bctx); err != nil {
 		return result{}, err
 	}
 	res.built, res.replaced = true, oldID
@@ -141,10 +144,37 @@ func regularFile(p string) bool {
 	return err == nil && st.Mode().IsRegular() && st.Size() > 0
 }
 
-// linkOrCopy puts src at dst, by a hard link when both are on one filesystem.
+// fileSum is the hex sha256 of a file's content.
+func fileSum(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// linkOrCopy puts src at dst (mode 0755), by a hard link when both are on one filesystem.
 func linkOrCopy(src, dst string) error {
 	if err := os.Link(src, dst); err == nil {
 		return nil
 	}
-	return copyFile(src, dst)
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

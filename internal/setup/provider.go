@@ -3,6 +3,7 @@ package setup
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 
 const (
 	// providerOldPath is the module path the provider's own go.mod still declares;
-	// tools/provider requires it and replaces it with cache.ProviderModule.
+	// the provider build module (provider/go.mod.txt) requires it and replaces it with cache.ProviderModule.
 	providerOldPath = "github.com/terraform-providers/terraform-provider-docker"
 	hostTerraform   = "registry.terraform.io"
 	hostOpenTofu    = "registry.opentofu.org"
@@ -28,17 +29,12 @@ func providerPin() string {
 // buildProvider builds the docker provider into the mirror unless the binary is there and
 // the stamp records the same pin, links it for OpenTofu and writes the CLI config.
 func buildProvider(ctx context.Context, o Options, r *runner) (result, error) {
-	modDir := filepath.Join(o.RepoDir, "tools", "provider")
-	gomod, err := os.ReadFile(filepath.Join(modDir, "go.mod"))
+	v, err := replacedVersion(providerGoMod)
 	if err != nil {
-		return result{}, fmt.Errorf("provider build module: %w", err)
-	}
-	v, err := replacedVersion(string(gomod))
-	if err != nil {
-		return result{}, fmt.Errorf("tools/provider/go.mod: %w", err)
+		return result{}, fmt.Errorf("internal/setup/provider/go.mod.txt: %w", err)
 	}
 	if v != cache.ProviderModuleVersion {
-		return result{}, fmt.Errorf("tools/provider/go.mod builds %s %s but internal/cache pins %s: make them agree",
+		return result{}, fmt.Errorf("internal/setup/provider/go.mod.txt builds %s %s but internal/cache pins %s: make them agree",
 			cache.ProviderModule, v, cache.ProviderModuleVersion)
 	}
 
@@ -48,6 +44,10 @@ func buildProvider(ctx context.Context, o Options, r *runner) (result, error) {
 	if !providerCurrent(tfBin, stamp) {
 		r.notef("provider: building kreuzwerker/docker %s from the Go module proxy (about 2 min on 2 cores)", cache.ProviderVersion)
 		t0 := time.Now()
+		modDir, err := writeProviderModule(o.CacheDir)
+		if err != nil {
+			return result{}, err
+		}
 		if err := goBuildProvider(ctx, modDir, o.CacheDir, tfBin); err != nil {
 			return result{}, err
 		}
@@ -68,6 +68,26 @@ func buildProvider(ctx context.Context, o Options, r *runner) (result, error) {
 	}
 	res.detail += "; mirror " + cache.ProviderMirror(o.CacheDir)
 	return res, nil
+}
+
+// The provider's build module travels inside the binary, under names a module zip keeps.
+var (
+	//go:embed provider/go.mod.txt
+	providerGoMod string
+	//go:embed provider/go.sum.txt
+	providerGoSum string
+)
+
+// writeProviderModule writes the provider's build module into the cache dir (replacing an
+// older one) and returns its directory.
+func writeProviderModule(cacheDir string) (string, error) {
+	dir := filepath.Join(cacheDir, "provider-build")
+	for name, text := range map[string]string{"go.mod": providerGoMod, "go.sum": providerGoSum} {
+		if err := writeFileAtomic(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			return "", fmt.Errorf("write the provider build module: %w", err)
+		}
+	}
+	return dir, nil
 }
 
 // providerCurrent reports whether the binary exists and the stamp records today's pin.

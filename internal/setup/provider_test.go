@@ -10,12 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestToolsProviderGoModBuildsThePinnedVersion(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "tools", "provider", "go.mod"))
+func TestProviderGoModBuildsThePinnedVersion(t *testing.T) {
+	v, err := replacedVersion(providerGoMod)
 	require.NoError(t, err)
-	v, err := replacedVersion(string(b))
+	assert.Equal(t, cache.ProviderModuleVersion, v, "provider/go.mod.txt and internal/cache must pin the same provider")
+	assert.Contains(t, providerGoSum, cache.ProviderModule+" "+cache.ProviderModuleVersion+" h1:", "go.sum.txt has the provider's sum")
+
+	dir, err := writeProviderModule(t.TempDir())
 	require.NoError(t, err)
-	assert.Equal(t, cache.ProviderModuleVersion, v, "tools/provider/go.mod and internal/cache must pin the same provider")
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	assert.Equal(t, providerGoMod, string(b))
 }
 
 func TestReplacedVersion(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dsenv/dsenv/images"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,7 +27,7 @@ func dirSum(t *testing.T, dir string, extra ...string) string {
 	for _, e := range extra {
 		r.addString("extra", e)
 	}
-	require.NoError(t, r.addDir(dir))
+	require.NoError(t, r.addDir(os.DirFS(dir), "."))
 	return r.sum()
 }
 
@@ -50,9 +51,41 @@ func TestRecipeHashIsStableAndSeesEveryInput(t *testing.T) {
 	documented := map[string]string{"Dockerfile": "FROM x\n", "entrypoint.sh": "#!/bin/sh\n", "sub/a.conf": "a", "README.md": "docs"}
 	assert.Equal(t, base, dirSum(t, writeTree(t, documented)), "a README is not a recipe input")
 
-	exec := writeTree(t, files)
-	require.NoError(t, os.Chmod(filepath.Join(exec, "entrypoint.sh"), 0o755))
-	assert.NotEqual(t, base, dirSum(t, exec), "exec bit")
+	modes := writeTree(t, files)
+	require.NoError(t, os.Chmod(filepath.Join(modes, "entrypoint.sh"), 0o755))
+	assert.Equal(t, base, dirSum(t, modes), "modes come from the name (a module zip keeps none)")
+
+	script := map[string]string{"Dockerfile": "FROM x\n", "entrypoint": "#!/bin/sh\n", "sub/a.conf": "a"}
+	notScript := map[string]string{"Dockerfile": "FROM x\n", "entrypoint.sh": "#!/bin/sh\n", "sub/a.conf": "a"}
+	assert.NotEqual(t, dirSum(t, writeTree(t, script)), dirSum(t, writeTree(t, notScript)), "exec bit (by name) and name")
+}
+
+// The checkout's recipes agree with the modes the embedded copy gets, and the embedded
+// copy is the checkout's: an image built from either has the same recipe label.
+func TestEmbeddedRecipesAreTheCheckoutsWithTheirModes(t *testing.T) {
+	disk := os.DirFS(filepath.Join("..", "..", "images"))
+	for _, img := range imageList() {
+		files, err := recipeFiles(images.FS, img.dir)
+		require.NoError(t, err)
+		require.NotEmpty(t, files, img.dir)
+		onDisk, err := recipeFiles(disk, img.dir)
+		require.NoError(t, err)
+		assert.Equal(t, onDisk, files, "%s: embedded and checkout list the same files", img.dir)
+		for _, f := range files {
+			st, err := os.Stat(filepath.Join("..", "..", "images", img.dir, f))
+			require.NoError(t, err)
+			assert.Equal(t, images.Executable(f), st.Mode()&0o111 != 0, "images/%s/%s: exec bit in git must match images.Executable", img.dir, f)
+		}
+		a, b := newRecipe("x"), newRecipe("x")
+		require.NoError(t, a.addDir(images.FS, img.dir))
+		require.NoError(t, b.addDir(disk, img.dir))
+		assert.Equal(t, b.sum(), a.sum(), img.dir)
+	}
+	out := t.TempDir()
+	require.NoError(t, writeRecipe(images.FS, "redis", out))
+	st, err := os.Stat(filepath.Join(out, "docker-entrypoint.sh"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o755), st.Mode().Perm(), "the build context's entrypoint is executable")
 }
 
 func TestRecipeEntriesDoNotRunTogether(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsenv/dsenv/images"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -33,15 +34,28 @@ func TestLockMakesASecondSetupWait(t *testing.T) {
 
 func TestGoImageIsSkippedWhileItsSourceIsMissing(t *testing.T) {
 	repo := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(repo, "images", "datastorage"), 0o755))
 	var ds image
-	for _, img := range images(repo) {
+	for _, img := range imageList() {
 		if img.Name == "datastorage" {
 			ds = img
 		}
 	}
-	res, err := ds.build(context.Background(), Options{RepoDir: repo}, &runner{out: &bytes.Buffer{}})
+	res, err := ds.build(context.Background(), Options{RepoDir: repo, Recipes: images.FS}, &runner{out: &bytes.Buffer{}})
 	require.NoError(t, err)
 	assert.False(t, res.built)
 	assert.Contains(t, res.detail, "skipped: ./datastorage/cmd/datastorage does not exist yet")
+}
+
+func TestGoImageOutsideACheckoutNeedsAModuleVersion(t *testing.T) {
+	_, _, _, err := goSource(Options{CacheDir: t.TempDir()}, imageList()[3])
+	assert.ErrorContains(t, err, "cmd/dsenv@<version> setup")
+
+	cacheDir := t.TempDir()
+	dir, pkg, flags, err := goSource(Options{CacheDir: cacheDir, ModuleVersion: "v1.2.3"}, imageList()[3])
+	require.NoError(t, err)
+	assert.Equal(t, "github.com/dsenv/dsenv/datastorage/cmd/datastorage", pkg)
+	assert.Equal(t, "-mod=mod", flags)
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "require github.com/dsenv/dsenv v1.2.3")
 }

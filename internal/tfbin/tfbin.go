@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dsenv/dsenv/internal/engine"
 	"maps"
 	"os"
 	"os/exec"
@@ -130,6 +131,13 @@ func Env(extra map[string]string) map[string]string {
 	}
 	env = tfexec.CleanEnv(env) // TF_VAR_*, TF_CLI_ARGS*, TF_LOG*, TF_WORKSPACE ...
 	env["CHECKPOINT_DISABLE"] = "1"
+	// The docker provider reads DOCKER_HOST: give it the engine dsenv itself found
+	// (Docker's socket, else Podman's), so neither needs configuring.
+	if env["DOCKER_HOST"] == "" {
+		if h, err := engine.Host(); err == nil {
+			env["DOCKER_HOST"] = h
+		}
+	}
 	maps.Copy(env, extra)
 	return env
 }

@@ -42,6 +42,12 @@ module "stack" {
   datastorage_redis_addr          = var.datastorage_redis_addr
   datastorage_stop_grace_seconds  = var.datastorage_stop_grace_seconds
   datastorage_healthcheck_command = var.datastorage_healthcheck_command
+  denied_token                    = var.denied_token
+  signer_cert_pem                 = var.signer_cert_pem
+  signer_key_pem                  = var.signer_key_pem
+  auth_standin_image              = var.auth_standin_image
+  kube_namespace                  = var.kube_namespace
+  kube_api_url                    = var.kube_api_url
 }
 
 # Where the resources lived before modules/stack: an environment applied by an older dsenv

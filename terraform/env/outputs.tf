@@ -94,3 +94,29 @@ output "containers" {
   description = "Containers of the environment: service => {name, id} (migrate is the exited job)."
   value       = module.stack.containers
 }
+
+output "denied_token" {
+  description = "A token the auth stand-in authenticates but denies every access check: the DS answers 403 to it."
+  value       = module.stack.denied_token
+  sensitive   = true
+}
+
+output "api_username" {
+  description = "Identity api_token authenticates as through the auth stand-in (system:serviceaccount:<ns>:gateway)."
+  value       = module.stack.api_username
+}
+
+output "denied_username" {
+  description = "Identity denied_token authenticates as."
+  value       = module.stack.denied_username
+}
+
+output "kube_namespace" {
+  description = "Namespace of the DS's access checks (its POD_NAMESPACE)."
+  value       = module.stack.kube_namespace
+}
+
+output "signer_cert_dir" {
+  description = "Directory inside the DS container holding the signing pair tls.crt and tls.key."
+  value       = module.stack.signer_cert_dir
+}

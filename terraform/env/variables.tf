@@ -218,3 +218,42 @@ variable "datastorage_healthcheck_command" {
   type        = list(string)
   default     = null
 }
+
+variable "denied_token" {
+  description = "A token the auth stand-in authenticates but denies (the DS answers 403). tfharness and `dsenv up` generate one; null: derived from api_token."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "signer_cert_pem" {
+  description = "The DS's RSA signing certificate (PEM) for <signerCertDir>/tls.crt. tfharness and `dsenv up` generate one; required for an image other than the reference DS."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "signer_key_pem" {
+  description = "RSA private key (PEM) of signer_cert_pem, for <signerCertDir>/tls.key."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "auth_standin_image" {
+  description = "Image of the Kubernetes auth stand-in (dsenv/authstandin:latest)."
+  type        = string
+  default     = null
+}
+
+variable "kube_namespace" {
+  description = "Namespace of the stand-in's identities and of the DS's access checks (POD_NAMESPACE)."
+  type        = string
+  default     = null
+}
+
+variable "kube_api_url" {
+  description = "Server URL of the DS's kubeconfig instead of the stand-in's (tests point it at a name that does not resolve)."
+  type        = string
+  default     = null
+}

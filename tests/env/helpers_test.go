@@ -25,7 +25,7 @@ import (
 )
 
 // images are the local images the root module uses by default; `make setup` builds them.
-var images = []string{"dsenv/postgres:15", "dsenv/redis:7", "dsenv/datastorage:latest", "dsenv/migrate:latest"}
+var images = []string{"dsenv/postgres:15", "dsenv/redis:7", "dsenv/datastorage:latest", "dsenv/migrate:latest", "dsenv/authstandin:latest"}
 
 // testContext is bounded by the test deadline (minus time for the cleanups), else 10 min.
 func testContext(t *testing.T) context.Context {

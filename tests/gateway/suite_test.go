@@ -26,8 +26,8 @@ func runGatewaySuite(t *testing.T, url, token string) {
 	if code, err := c.Status(ctx, "/api/v1/audit/events", ""); err != nil || code != http.StatusUnauthorized {
 		t.Errorf("no token: status %d, %v; want 401", code, err)
 	}
-	if code, err := c.Status(ctx, "/api/v1/audit/events", "not-a-token"); err != nil || code != http.StatusForbidden {
-		t.Errorf("unknown token: status %d, %v; want 403", code, err)
+	if code, err := c.Status(ctx, "/api/v1/audit/events", "not-a-token"); err != nil || code != http.StatusUnauthorized {
+		t.Errorf("unknown token: status %d, %v; want 401", code, err)
 	}
 
 	// Three RemediationRequests; for each, the Gateway audits the signal and the CRD it

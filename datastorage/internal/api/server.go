@@ -42,7 +42,7 @@ type Server struct {
 	cfg     Config
 	store   EventStore
 	dlq     DeadLetterQueue
-	tokens  *Tokens
+	auth    Authorizer
 	ready   http.Handler
 	log     *slog.Logger
 	metrics *metrics.DS
@@ -51,7 +51,7 @@ type Server struct {
 }
 
 // New builds the API. ready serves /readyz on the API port.
-func New(cfg Config, st EventStore, q DeadLetterQueue, tokens *Tokens, ready http.Handler, log *slog.Logger, m *metrics.DS) *Server {
+func New(cfg Config, st EventStore, q DeadLetterQueue, auth Authorizer, ready http.Handler, log *slog.Logger, m *metrics.DS) *Server {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 3 * time.Second
 	}
@@ -61,7 +61,7 @@ func New(cfg Config, st EventStore, q DeadLetterQueue, tokens *Tokens, ready htt
 	if cfg.BreakerOpen <= 0 {
 		cfg.BreakerOpen = time.Second
 	}
-	return &Server{cfg: cfg, store: st, dlq: q, tokens: tokens, ready: ready, log: log, metrics: m,
+	return &Server{cfg: cfg, store: st, dlq: q, auth: auth, ready: ready, log: log, metrics: m,
 		breaker: newBreaker(cfg.BreakerOpen, nil), now: time.Now}
 }
 
@@ -82,7 +82,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})
-	mux.Handle("/api/v1/", RequireBearer(s.tokens, api))
+	mux.Handle("/api/v1/", RequireBearer(s.auth, api))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -48,12 +49,16 @@ func Run(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) error {
 	checker := health.NewChecker(time.Second,
 		health.Check{Name: "postgresql", Fn: st.Ping},
 		health.Check{Name: "redis", Fn: q.Ping})
+	auth, err := authorizer(cfg, log)
+	if err != nil {
+		return err
+	}
 	apiSrv := api.New(api.Config{
 		MaxBodySize:  int64(cfg.Server.MaxBodySize),
 		MaxBatchSize: cfg.Server.MaxBatchSize,
 		WriteTimeout: cfg.Database.WriteTimeout,
 		BreakerOpen:  cfg.DLQ.RetryInterval,
-	}, st, q, api.NewTokens(cfg.Auth.Tokens), checker.ReadyHandler(), log, m)
+	}, st, q, auth, checker.ReadyHandler(), log, m)
 	worker := &dlq.Worker{
 		Queue: q, Writer: st, RetryInterval: cfg.DLQ.RetryInterval, MaxRetries: cfg.DLQ.MaxRetries,
 		WriteTimeout: cfg.Database.WriteTimeout, Log: log, Metrics: m, OnReplayed: apiSrv.PostgresRecovered,
@@ -130,7 +135,8 @@ func Preflight(ctx context.Context, cfg *dsconfig.Config, log *slog.Logger) erro
 	}
 	st.Close()
 	_ = q.Close()
-	return nil
+	_, err = authorizer(cfg, log)
+	return err
 }
 
 // connect is the contract's startup order: PostgreSQL (ping, retried), the partitions of
@@ -217,4 +223,23 @@ func closeAll(servers []*server) {
 			_ = s.ln.Close()
 		}
 	}
+}
+
+// authorizer is how the API checks bearer tokens. With KUBECONFIG set (what dsenv gives every
+// DS, and what the real DS requires) tokens are checked with that Kubernetes API, the auth
+// stand-in in dsenv, in POD_NAMESPACE: the same path as the real DS, so 401 (not
+// authenticated), 403 (denied) and 500 (API unreachable) mean the same for both. Without it,
+// the fixed set of auth.tokensFile, each allowed everything.
+func authorizer(cfg *dsconfig.Config, log *slog.Logger) (api.Authorizer, error) {
+	path := os.Getenv("KUBECONFIG")
+	if path == "" {
+		log.Info("tokens checked against auth.tokensFile", "tokens", len(cfg.Auth.Tokens))
+		return api.NewTokens(cfg.Auth.Tokens), nil
+	}
+	k, err := api.NewKubeFromKubeconfig(path, os.Getenv("POD_NAMESPACE"))
+	if err != nil {
+		return nil, err
+	}
+	log.Info("tokens checked with the Kubernetes API (TokenReview, SubjectAccessReview)", "server", k.Server, "namespace", k.Namespace)
+	return k, nil
 }

@@ -58,6 +58,12 @@ module "stack" {
   datastorage_mounts     = var.datastorage_mounts
   datastorage_file_owner = var.datastorage_file_owner
   datastorage_preflight  = false
+  migrations_dir         = var.migrations_dir
+  # The auth stand-in and the signing pair: what the real DS needs (see variables.tf).
+  auth_standin_image = var.auth_standin_image
+  denied_token       = var.denied_token
+  signer_cert_pem    = var.signer_cert_pem
+  signer_key_pem     = var.signer_key_pem
   # Slower than the test settings: the DS starts after PostgreSQL and Redis are healthy.
   connect_attempts = 10
   connect_interval = "2s"

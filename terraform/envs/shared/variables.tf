@@ -186,3 +186,36 @@ variable "healthcheck_interval" {
   type        = string
   default     = "2s"
 }
+
+variable "migrations_dir" {
+  description = "Host directory of the DS's own goose migrations, applied instead of the reference schema: required with any datastorage_image other than dsenv/datastorage (the real DS)."
+  type        = string
+  default     = null
+}
+
+variable "auth_standin_image" {
+  description = "Image of the Kubernetes auth stand-in the DS checks tokens with (default dsenv/authstandin:latest)."
+  type        = string
+  default     = null
+}
+
+variable "denied_token" {
+  description = "A token the auth stand-in authenticates but denies (the DS answers 403). null: derived from api_token."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "signer_cert_pem" {
+  description = "The DS's RSA signing certificate (PEM), required with the real DS: e.g. openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=dsenv-signer -keyout tls.key -out tls.crt, then signer_cert_pem = file(...) in TF_VAR_signer_cert_pem."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "signer_key_pem" {
+  description = "RSA private key (PEM) of signer_cert_pem."
+  type        = string
+  default     = null
+  sensitive   = true
+}

@@ -11,6 +11,7 @@ locals {
     db_secrets    = "${local.secrets_dir}/db-secrets.yaml"
     redis_secrets = "${local.secrets_dir}/redis-secrets.yaml"
     api_tokens    = "${local.secrets_dir}/api-tokens.yaml"
+    kubeconfig    = "${local.config_dir}/kubeconfig"
   }
 
   ports = { api = 8080, health = 8081, metrics = 9090 }
@@ -68,10 +69,25 @@ locals {
     (local.files.redis_secrets) = local.redis_secrets_yaml
     (local.files.api_tokens)    = local.api_tokens_yaml
   }
+
+  # Files that are not the DS's own secrets but must be readable by its user (65534) whatever
+  # file_owner says: the kubeconfig (no credential in it) and the signing pair in
+  # signer_cert_dir. Root-owned 0444: Docker cannot chown to a user a scratch image does not
+  # resolve (see file_owner), and 65534 is the only user in the container.
+  signing = var.signer_cert_pem != "" ? {
+    "${var.signer_cert_dir}/tls.crt" = var.signer_cert_pem
+    "${var.signer_cert_dir}/tls.key" = var.signer_key_pem
+  } : {}
+  readable_files = merge(
+    var.kubeconfig != "" ? { (local.files.kubeconfig) = var.kubeconfig } : {},
+    local.signing,
+  )
   secret_mode  = var.file_owner == "" ? "0444" : "0400"
   secret_owner = var.file_owner == "" ? null : var.file_owner
 
-  env    = merge(var.extra_env, { CONFIG_PATH = local.files.config })
+  env = merge(var.extra_env, { CONFIG_PATH = local.files.config },
+    var.kubeconfig != "" ? { KUBECONFIG = local.files.kubeconfig } : {},
+  var.pod_namespace != "" ? { POD_NAMESPACE = var.pod_namespace } : {})
   labels = merge(var.labels, { for k, v in var.triggers : "dsenv.trigger.${k}" => v })
 
   image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
@@ -118,6 +134,15 @@ resource "docker_container" "preflight" {
     }
   }
 
+  dynamic "upload" {
+    for_each = local.readable_files
+    content {
+      file        = upload.key
+      content     = upload.value
+      permissions = "0444"
+    }
+  }
+
   dynamic "mounts" {
     for_each = var.mounts
     content {
@@ -145,6 +170,11 @@ resource "docker_container" "preflight" {
   }
 
   lifecycle {
+    # Podman reads back its smaller default capability set as a drop list (AUDIT_WRITE,
+    # MKNOD, NET_RAW), which would replace the container on every plan. dsenv sets no
+    # capabilities of its own.
+    ignore_changes = [capabilities]
+
     postcondition {
       condition = self.exit_code == 0
       error_message = format(
@@ -181,6 +211,15 @@ resource "docker_container" "this" {
     }
   }
 
+  dynamic "upload" {
+    for_each = local.readable_files
+    content {
+      file        = upload.key
+      content     = upload.value
+      permissions = "0444"
+    }
+  }
+
   dynamic "mounts" {
     for_each = var.mounts
     content {
@@ -213,13 +252,18 @@ resource "docker_container" "this" {
     external = var.metrics_host_port == 0 ? null : var.metrics_host_port
   }
 
-  healthcheck {
-    test     = var.healthcheck_command
-    interval = var.healthcheck_interval
-    timeout  = "5s"
-    retries  = 300
-    # Explicit: 0s would inherit the image's HEALTHCHECK value and give a perpetual diff.
-    start_period = "30s"
+  # None when healthcheck_command is empty (an image without a probe, such as the real DS:
+  # no shell, no subcommands): then the caller polls /readyz, as tfharness does.
+  dynamic "healthcheck" {
+    for_each = length(var.healthcheck_command) > 0 ? [1] : []
+    content {
+      test     = var.healthcheck_command
+      interval = var.healthcheck_interval
+      timeout  = "5s"
+      retries  = 300
+      # Explicit: 0s would inherit the image's HEALTHCHECK value and give a perpetual diff.
+      start_period = "30s"
+    }
   }
 
   wait                  = var.wait
@@ -236,4 +280,15 @@ resource "docker_container" "this" {
   }
 
   depends_on = [docker_container.preflight]
+
+  lifecycle {
+    # Podman reads back its smaller default capability set as a drop list (AUDIT_WRITE,
+    # MKNOD, NET_RAW), which would replace the container on every plan. dsenv sets no
+    # capabilities of its own.
+    ignore_changes = [capabilities]
+    precondition {
+      condition     = !var.wait || length(var.healthcheck_command) > 0
+      error_message = "wait = true needs a healthcheck_command: with none (an image without a probe, such as the real DS) set wait = false and poll /readyz (tfharness does)."
+    }
+  }
 }

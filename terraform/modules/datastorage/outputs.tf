@@ -64,3 +64,8 @@ output "preflight_logs" {
   description = "What the preflight job printed, or null without one."
   value       = length(docker_container.preflight) > 0 ? docker_container.preflight[0].container_logs : null
 }
+
+output "signer_cert_dir" {
+  description = "Directory inside the container holding tls.crt and tls.key (server.signerCertDir)."
+  value       = var.signer_cert_dir
+}

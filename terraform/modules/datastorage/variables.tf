@@ -260,7 +260,7 @@ variable "database_settings" {
 }
 
 variable "signer_cert_dir" {
-  description = "server.signerCertDir: where the real DS finds tls.crt and tls.key (mount them with var.mounts). The reference DS ignores it."
+  description = "server.signerCertDir: where the real DS finds tls.crt and tls.key (uploaded from signer_cert_pem / signer_key_pem). The reference DS ignores it."
   type        = string
   default     = "/etc/datastorage/certs"
 
@@ -318,13 +318,13 @@ variable "file_owner" {
 }
 
 variable "healthcheck_command" {
-  description = "Docker healthcheck test for the DS (exec form: the reference image is FROM scratch and has no shell)."
+  description = "Docker healthcheck test for the DS (exec form: the reference image is FROM scratch and has no shell). [] : no healthcheck (an image without a probe, such as the real DS); then wait must be false and the caller polls /readyz."
   type        = list(string)
   default     = ["CMD", "/datastorage", "healthcheck"]
 
   validation {
-    condition     = length(var.healthcheck_command) >= 2 && contains(["CMD", "CMD-SHELL"], var.healthcheck_command[0])
-    error_message = "healthcheck_command must start with \"CMD\" (exec form) or \"CMD-SHELL\", followed by the command."
+    condition     = length(var.healthcheck_command) == 0 || (length(var.healthcheck_command) >= 2 && contains(["CMD", "CMD-SHELL"], try(var.healthcheck_command[0], "")))
+    error_message = "healthcheck_command must start with \"CMD\" (exec form) or \"CMD-SHELL\", followed by the command, or be [] for no healthcheck."
   }
 }
 
@@ -403,5 +403,51 @@ variable "restart" {
   validation {
     condition     = contains(["no", "on-failure", "always", "unless-stopped"], var.restart)
     error_message = "restart must be one of \"no\", \"on-failure\", \"always\", \"unless-stopped\"."
+  }
+}
+
+variable "kubeconfig" {
+  description = "Kubeconfig of the Kubernetes API the DS checks tokens with (TokenReview, SubjectAccessReview): e.g. the authstandin module's kubeconfig output. Uploaded to /etc/datastorage/kubeconfig (0444) and named by KUBECONFIG. \"\" (default): none (the real DS then exits: it finds no in-cluster config)."
+  type        = string
+  default     = ""
+}
+
+variable "pod_namespace" {
+  description = "POD_NAMESPACE of the DS: the namespace of its access checks (the authstandin module's namespace output). \"\" (default): not set."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.pod_namespace == "" || can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.pod_namespace))
+    error_message = "pod_namespace must be a DNS label (lower-case letters, digits, '-'), or \"\"."
+  }
+}
+
+variable "signer_cert_pem" {
+  description = "PEM certificate uploaded as <signer_cert_dir>/tls.crt (0444). The real DS signs its exports with it and will not start without it. \"\" (default): none."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.signer_cert_pem == "" || strcontains(var.signer_cert_pem, "-----BEGIN CERTIFICATE-----")
+    error_message = "signer_cert_pem must be a PEM certificate (-----BEGIN CERTIFICATE-----), or \"\"."
+  }
+}
+
+variable "signer_key_pem" {
+  description = "PEM RSA private key (PKCS#1 or PKCS#8) of signer_cert_pem, uploaded as <signer_cert_dir>/tls.key (0444: the DS runs as 65534 and uploads are root's). The real DS refuses any key that is not RSA."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.signer_key_pem == "" || (strcontains(var.signer_key_pem, "PRIVATE KEY-----") && !strcontains(var.signer_key_pem, "BEGIN EC PRIVATE KEY"))
+    error_message = "signer_key_pem must be a PEM RSA private key (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY; the real DS refuses EC keys), or \"\"."
+  }
+
+  validation {
+    condition     = (var.signer_key_pem == "") == (var.signer_cert_pem == "")
+    error_message = "signer_cert_pem and signer_key_pem go together: set both or neither."
   }
 }

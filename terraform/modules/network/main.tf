@@ -18,4 +18,10 @@ resource "docker_network" "this" {
       value = labels.value
     }
   }
+
+  lifecycle {
+    # Podman reads back ipam_options { driver = "host-local" }, which would replace the
+    # network (and every container on it) on every plan.
+    ignore_changes = [ipam_options]
+  }
 }

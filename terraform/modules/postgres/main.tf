@@ -113,4 +113,12 @@ resource "docker_container" "this" {
       value = labels.value
     }
   }
+
+  lifecycle {
+    # Podman reads back its smaller default capability set as a drop list and the tmpfs
+    # options normalised ("rw,rprivate,nosuid,nodev,tmpcopyup"): either would replace the
+    # container on every plan. dsenv sets no capabilities; the tmpfs follows var.durable,
+    # whose change replaces the container through its volumes anyway.
+    ignore_changes = [capabilities, tmpfs]
+  }
 }

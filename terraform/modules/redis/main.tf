@@ -121,4 +121,11 @@ resource "docker_container" "this" {
       value = labels.value
     }
   }
+
+  lifecycle {
+    # Podman reads back its smaller default capability set as a drop list (AUDIT_WRITE,
+    # MKNOD, NET_RAW), which would replace the container on every plan. dsenv sets no
+    # capabilities of its own.
+    ignore_changes = [capabilities]
+  }
 }

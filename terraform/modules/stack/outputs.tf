@@ -97,7 +97,34 @@ output "containers" {
     redis       = { name = module.redis.container_name, id = module.redis.container_id }
     migrate     = { name = module.migrate.container_name, id = module.migrate.container_id }
     datastorage = { name = module.datastorage.container_name, id = module.datastorage.container_id }
+    kube_auth   = { name = module.kube_auth.container_name, id = module.kube_auth.container_id }
   }
+}
+
+output "denied_token" {
+  description = "A token that authenticates (denied_username) but is denied every access check: the DS answers 403."
+  value       = local.denied_token
+  sensitive   = true
+}
+
+output "api_username" {
+  description = "Identity api_token authenticates as through the stand-in (system:serviceaccount:<ns>:gateway)."
+  value       = module.kube_auth.api_username
+}
+
+output "denied_username" {
+  description = "Identity denied_token authenticates as."
+  value       = module.kube_auth.denied_username
+}
+
+output "kube_namespace" {
+  description = "Namespace of the DS's access checks (its POD_NAMESPACE)."
+  value       = module.kube_auth.namespace
+}
+
+output "signer_cert_dir" {
+  description = "Directory inside the DS container holding tls.crt and tls.key."
+  value       = module.datastorage.signer_cert_dir
 }
 
 output "labels" {

@@ -338,7 +338,7 @@ variable "datastorage_wait" {
 }
 
 variable "migrations_dir" {
-  description = "Host directory of goose *.sql migrations to apply instead of the ones built into the migrate image (mounted read-only). \"\" (default): the built-in ones."
+  description = "Host directory of goose *.sql migrations to apply instead of the ones built into the migrate image (mounted read-only). \"\" (default): the built-in ones, which are the reference DS's schema: required for any other datastorage_image."
   type        = string
   default     = ""
   nullable    = false
@@ -346,6 +346,11 @@ variable "migrations_dir" {
   validation {
     condition     = var.migrations_dir == "" || startswith(var.migrations_dir, "/")
     error_message = "migrations_dir must be an absolute host path, or \"\"."
+  }
+
+  validation {
+    condition     = var.migrations_dir != "" || can(regex("^dsenv/datastorage([:@].*)?$", var.datastorage_image))
+    error_message = "migrations_dir is required: datastorage_image is not the reference DS (dsenv/datastorage), and the built-in migrations are the reference DS's schema. On a schema it does not know the real DS answers 202 (events queued to its dead-letter queue) to writes and 500 to queries. Set migrations_dir to that DS's own goose migrations (DSENV_MIGRATIONS_DIR, make up MIGRATIONS_DIR=...)."
   }
 }
 
@@ -422,14 +427,13 @@ variable "datastorage_stop_grace_seconds" {
 }
 
 variable "datastorage_healthcheck_command" {
-  description = "Docker healthcheck test of the DS container; the apply waits for it. The default suits dsenv/datastorage (FROM scratch: exec form, its own probe of /readyz); for the real DS image e.g. [\"CMD\", \"curl\", \"-fsS\", \"http://127.0.0.1:8081/readyz\"]."
+  description = "Docker healthcheck test of the DS container; the apply waits for it (datastorage_wait). null (default): the reference DS's own probe (/datastorage healthcheck) for dsenv/datastorage, none for any other image (the real DS has no shell and no subcommands). []: none. With none the apply does not wait: the caller polls /readyz (tfharness does; so does `dsenv up`)."
   type        = list(string)
-  default     = ["CMD", "/datastorage", "healthcheck"]
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = length(var.datastorage_healthcheck_command) >= 2 && contains(["CMD", "CMD-SHELL"], var.datastorage_healthcheck_command[0])
-    error_message = "datastorage_healthcheck_command must start with \"CMD\" (exec form) or \"CMD-SHELL\", followed by the command."
+    condition     = var.datastorage_healthcheck_command == null || try(length(var.datastorage_healthcheck_command) == 0 || (length(var.datastorage_healthcheck_command) >= 2 && contains(["CMD", "CMD-SHELL"], var.datastorage_healthcheck_command[0])), false)
+    error_message = "datastorage_healthcheck_command must start with \"CMD\" (exec form) or \"CMD-SHELL\", followed by the command; [] for none; null for the default."
   }
 }
 
@@ -518,5 +522,75 @@ variable "wait_for_database" {
   validation {
     condition     = can(regex("^([0-9]+(\\.[0-9]+)?(ms|s|m))+$", var.wait_for_database))
     error_message = "wait_for_database must be a Go duration such as \"30s\"."
+  }
+}
+
+variable "auth_standin_image" {
+  description = "Image of the Kubernetes auth stand-in (built by `dsenv setup`)."
+  type        = string
+  default     = "dsenv/authstandin:latest"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$", var.auth_standin_image))
+    error_message = "auth_standin_image must be an image reference such as \"dsenv/authstandin:latest\"."
+  }
+}
+
+variable "kube_namespace" {
+  description = "Namespace of the stand-in's identities and of the DS's access checks (the DS's POD_NAMESPACE): api_token is system:serviceaccount:<kube_namespace>:gateway."
+  type        = string
+  default     = "dsenv"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.kube_namespace))
+    error_message = "kube_namespace must be a DNS label, e.g. \"dsenv\"."
+  }
+}
+
+variable "denied_token" {
+  description = "A token the stand-in authenticates (system:serviceaccount:<kube_namespace>:denied) and denies every access check: the DS answers 403. tfharness and `dsenv up` generate one. \"\" (default): one derived from api_token (it grants nothing)."
+  type        = string
+  default     = ""
+  sensitive   = true
+  nullable    = false
+
+  validation {
+    condition     = var.denied_token == "" || (length(var.denied_token) >= 16 && can(regex("^[!-~]+$", var.denied_token)))
+    error_message = "denied_token must be at least 16 printable ASCII characters without spaces, or \"\"."
+  }
+}
+
+variable "signer_cert_pem" {
+  description = "The DS's signing certificate (PEM), uploaded as <signerCertDir>/tls.crt. tfharness and `dsenv up` generate one per environment (RSA). Required by the real DS; \"\" (default) only for the reference DS, which does not use it."
+  type        = string
+  default     = ""
+  sensitive   = true
+  nullable    = false
+
+  validation {
+    condition     = var.signer_cert_pem != "" || can(regex("^dsenv/datastorage([:@].*)?$", var.datastorage_image))
+    error_message = "signer_cert_pem and signer_key_pem are required: datastorage_image is not the reference DS (dsenv/datastorage), and the real DS does not start without an RSA signing certificate in signerCertDir (tfharness and dsenv up generate one; for another root, e.g. openssl req -x509 -newkey rsa:2048 -nodes)."
+  }
+}
+
+variable "signer_key_pem" {
+  description = "RSA private key (PEM, PKCS#1 or PKCS#8) of signer_cert_pem, uploaded as <signerCertDir>/tls.key (readable by uid 65534)."
+  type        = string
+  default     = ""
+  sensitive   = true
+  nullable    = false
+}
+
+variable "kube_api_url" {
+  description = "Server URL the DS's kubeconfig points at instead of the stand-in (e.g. a real kube-apiserver on the network). \"\" (default): the stand-in, http://kube-auth:8080. A name that does not resolve makes every authenticated request answer 500: tests use it to check that Up fails at once naming the stand-in."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.kube_api_url == "" || can(regex("^https?://[^ ]+$", var.kube_api_url))
+    error_message = "kube_api_url must be an http:// or https:// URL, or \"\"."
   }
 }

@@ -23,15 +23,16 @@ const (
 	CRDFailed          = "gateway.crd.failed"
 )
 
-// EventData is the Gateway's event_data payload.
+// EventData is the Gateway's event_data payload (the real DS's GatewayAuditPayload: labels and
+// annotations are signal_labels and signal_annotations; it drops keys it does not know).
 type EventData struct {
 	EventType       string            `json:"event_type"`
 	SignalType      string            `json:"signal_type"`
 	SignalName      string            `json:"signal_name"`
 	Namespace       string            `json:"namespace"`
 	Fingerprint     string            `json:"fingerprint"`
-	Labels          map[string]string `json:"labels,omitempty"`
-	Annotations     map[string]string `json:"annotations,omitempty"`
+	Labels          map[string]string `json:"signal_labels,omitempty"`
+	Annotations     map[string]string `json:"signal_annotations,omitempty"`
 	OccurrenceCount int               `json:"occurrence_count,omitempty"`
 }
 
@@ -89,7 +90,7 @@ func NewEvent(eventType, rr, signal, namespace string, occurrences int) Event {
 		EventCategory: "gateway", EventAction: action, EventOutcome: outcome, CorrelationID: rr,
 		ActorType: "service", ActorID: "gateway", ResourceType: "Signal", ResourceID: fp, Namespace: namespace,
 		EventData: EventData{
-			EventType: eventType, SignalType: "prometheus-alert", SignalName: signal, Namespace: namespace,
+			EventType: eventType, SignalType: "alert", SignalName: signal, Namespace: namespace,
 			Fingerprint:     fp,
 			Labels:          map[string]string{"alertname": signal, "severity": "critical", "team": "payments"},
 			Annotations:     map[string]string{"summary": signal + " firing", "runbook_url": "https://runbooks.example/" + signal},

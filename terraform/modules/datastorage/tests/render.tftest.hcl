@@ -272,3 +272,67 @@ run "preflight_job_runs_the_ds_startup_first" {
     error_message = "mounts must reach the DS read-only by default"
   }
 }
+
+# Issue 11: what the real DS needs. The kubeconfig and the signing pair are uploaded 0444,
+# root-owned (readable by 65534 whatever file_owner says); KUBECONFIG and POD_NAMESPACE are set.
+run "kubeconfig_namespace_and_signing_pair" {
+  command = plan
+
+  variables {
+    file_owner      = "65534"
+    kubeconfig      = "apiVersion: v1\nkind: Config\n"
+    pod_namespace   = "dsenv"
+    signer_cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    signer_key_pem  = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+  }
+
+  assert {
+    condition     = contains(docker_container.this.env, "KUBECONFIG=/etc/datastorage/kubeconfig") && contains(docker_container.this.env, "POD_NAMESPACE=dsenv")
+    error_message = "KUBECONFIG and POD_NAMESPACE must be set"
+  }
+  assert {
+    condition = alltrue([for f in ["/etc/datastorage/kubeconfig", "/etc/datastorage/certs/tls.crt", "/etc/datastorage/certs/tls.key"] :
+    one([for u in docker_container.this.upload : u.permissions == "0444" && u.owner == null if u.file == f])])
+    error_message = "kubeconfig, tls.crt and tls.key must be uploaded root-owned 0444"
+  }
+  assert {
+    condition     = nonsensitive(one([for u in docker_container.this.upload : u.content if u.file == "/etc/datastorage/certs/tls.key"])) == "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+    error_message = "tls.key must hold signer_key_pem"
+  }
+}
+
+run "no_healthcheck_for_an_image_without_a_probe" {
+  command = plan
+
+  variables {
+    healthcheck_command = []
+    wait                = false
+  }
+
+  assert {
+    condition     = length(docker_container.this.healthcheck) == 0
+    error_message = "healthcheck_command = [] must give no healthcheck"
+  }
+}
+
+run "wait_without_healthcheck_is_refused" {
+  command = plan
+
+  variables {
+    healthcheck_command = []
+    wait                = true
+  }
+
+  expect_failures = [docker_container.this]
+}
+
+run "ec_signing_key_is_refused" {
+  command = plan
+
+  variables {
+    signer_cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    signer_key_pem  = "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n"
+  }
+
+  expect_failures = [var.signer_key_pem]
+}

@@ -398,3 +398,50 @@ run "ds_wait_null_is_the_default" {
     error_message = "null (what a root passes for a setting it leaves alone) must mean the default, true"
   }
 }
+
+# Issue 11: an image other than the reference DS brings its own schema, or it answers 202 and
+# 500 on one it does not know: refused at plan, naming migrations_dir.
+run "other_ds_image_without_migrations_dir" {
+  command = plan
+
+  variables {
+    datastorage_image = "kubernaut/datastorage:local"
+    signer_cert_pem   = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    signer_key_pem    = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+  }
+
+  expect_failures = [var.migrations_dir]
+}
+
+run "other_ds_image_without_signing_pair" {
+  command = plan
+
+  variables {
+    datastorage_image = "kubernaut/datastorage:local"
+    migrations_dir    = "/tmp/its-migrations"
+  }
+
+  expect_failures = [var.signer_cert_pem]
+}
+
+# The real DS with what it needs plans (the DS module's own tests check the uploads and the env).
+run "other_ds_image_with_what_it_needs" {
+  command = plan
+
+  variables {
+    datastorage_image = "kubernaut/datastorage:local"
+    migrations_dir    = "/tmp/its-migrations"
+    signer_cert_pem   = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    signer_key_pem    = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+    denied_token      = "denied-0123456789abcdef"
+  }
+
+  assert {
+    condition     = module.datastorage.preflight_logs == null
+    error_message = "the real DS has no preflight mode: no preflight job"
+  }
+  assert {
+    condition     = module.kube_auth.namespace == "dsenv"
+    error_message = "the stand-in runs beside the DS"
+  }
+}

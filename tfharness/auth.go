@@ -1,0 +1,111 @@
+package tfharness
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dsenv/dsenv/internal/engine"
+)
+
+// authProbePath is the request the readiness check makes with the environment's token: the
+// cheapest read of the API, which goes through authentication and the access check.
+const authProbePath = "/api/v1/audit/events?limit=1"
+
+// authTimeout bounds how long the readiness check waits for an authenticated request to
+// answer 2xx while the auth stand-in runs: it may start listening a moment after the DS.
+const authTimeout = 5 * time.Second
+
+// waitAuthenticated makes one authenticated request to the DS (after /readyz answered 200,
+// which says nothing about authentication) until it answers 2xx. A 401 or 403 fails at once:
+// the environment's own token is refused. An answer of 5xx (the DS cannot reach the
+// Kubernetes API) fails at once when the auth stand-in is not running, else after
+// authTimeout. Each failure names the stand-in and carries its and the DS's last log lines.
+func (e *Env) waitAuthenticated(ctx context.Context) error {
+	if e.DataStorage.URL == "" || e.Token == "" {
+		return nil
+	}
+	url := strings.TrimRight(e.DataStorage.URL, "/") + authProbePath
+	ctx, cancel := context.WithTimeout(ctx, authTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: 5 * time.Second}
+	var last string
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+e.Token)
+		resp, err := client.Do(req)
+		if err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			last = fmt.Sprintf("%s %s", resp.Status, strings.TrimSpace(string(body)))
+			switch {
+			case resp.StatusCode/100 == 2:
+				return nil
+			case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+				return e.authError(fmt.Sprintf("GET %s with the environment's token answered %s: the token is refused", authProbePath, e.redact(last)))
+			}
+			if down := e.standInDown(ctx); down != "" {
+				return e.authError(fmt.Sprintf("GET %s answered %s: %s", authProbePath, e.redact(last), down))
+			}
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return e.authError(fmt.Sprintf("GET %s did not answer 2xx within %s (last: %s): the DS cannot check tokens with the auth stand-in", authProbePath, authTimeout, e.redact(last)))
+		case <-time.After(readyPoll):
+		}
+	}
+}
+
+// standInDown says why the auth stand-in container is not serving ("" when it runs).
+func (e *Env) standInDown(ctx context.Context) string {
+	c, ok := e.Containers["kube_auth"]
+	if !ok {
+		return ""
+	}
+	d, err := engine.FromEnv()
+	if err != nil {
+		return ""
+	}
+	st, err := d.Inspect(ctx, c.ID)
+	if engine.IsStatus(err, http.StatusNotFound) {
+		return fmt.Sprintf("the auth stand-in container %s is gone", c.Name)
+	}
+	if err != nil || st.State.Status == "running" {
+		return ""
+	}
+	return fmt.Sprintf("the auth stand-in container %s is %s (exit code %d)", c.Name, st.State.Status, st.State.ExitCode)
+}
+
+// authError is msg with the last log lines of the auth stand-in and of the DS.
+func (e *Env) authError(msg string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	b.WriteString("authenticated request failed (the DS checks tokens with the Kubernetes auth stand-in")
+	if c, ok := e.Containers["kube_auth"]; ok {
+		b.WriteString(", container " + c.Name)
+	}
+	b.WriteString("): ")
+	b.WriteString(msg)
+	d, err := engine.FromEnv()
+	for _, svc := range []string{"kube_auth", "datastorage"} {
+		c, ok := e.Containers[svc]
+		if !ok || err != nil {
+			continue
+		}
+		logs, lerr := d.Logs(ctx, c.ID, 10, false)
+		if lerr != nil {
+			logs = "(" + lerr.Error() + ")"
+		}
+		fmt.Fprintf(&b, "\nlast log lines of %s:\n%s", c.Name, strings.TrimRight(logs, "\n"))
+	}
+	return fmt.Errorf("%s", e.redact(b.String()))
+}
