@@ -73,19 +73,25 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// apply brings the test root up with extraArgs for kube-apiserver and registers its
-// destruction. The apply's own error is kept in applyErr: a broken flag may or may not
-// fail it, depending on how fast kube-apiserver exits.
-func apply(t *testing.T, ctx context.Context, extraArgs []string) *cluster {
+// requireKubeImages skips (fails under CI) without the docker CLI or the two images.
+func requireKubeImages(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("docker"); err != nil {
 		testenv.Missing(t, "docker CLI not on PATH: %v", err)
 	}
 	for _, img := range images {
-		if out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", img).CombinedOutput(); err != nil {
+		if out, err := exec.Command("docker", "image", "inspect", "--format", "{{.Id}}", img).CombinedOutput(); err != nil {
 			testenv.Missing(t, "image %s missing (run `dsenv setup --with-kube`; make test does): %v: %s", img, err, strings.TrimSpace(string(out)))
 		}
 	}
+}
+
+// apply brings the test root up with extraArgs for kube-apiserver and registers its
+// destruction. The apply's own error is kept in applyErr: a broken flag may or may not
+// fail it, depending on how fast kube-apiserver exits.
+func apply(t *testing.T, ctx context.Context, extraArgs []string) *cluster {
+	t.Helper()
+	requireKubeImages(t)
 	cacheDir, err := cache.Dir()
 	require.NoError(t, err)
 	bin, err := tfbin.FromEnv()

@@ -78,3 +78,13 @@ output "etcd_container_name" {
   description = "Name of the etcd container."
   value       = docker_container.etcd.name
 }
+
+output "apiserver_container_id" {
+  description = "ID of the kube-apiserver container."
+  value       = docker_container.apiserver.id
+}
+
+output "etcd_container_id" {
+  description = "ID of the etcd container."
+  value       = docker_container.etcd.id
+}
