@@ -48,6 +48,7 @@ GINKGOPROCS ?= 4
 test: setup lint
 	$(GO) test -count=1 ./images/tests
 	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v -e '/images/tests$$' -e '/tests/ginkgo$$')
+	DSENV_AUTH_BACKEND=kube $(GO) test -count=1 ./tests/contract
 	$(GINKGO) -p --procs $(GINKGOPROCS) --timeout $(TESTTIMEOUT) ./tests/ginkgo
 
 ## fuzz: 60 s of coverage-guided fuzzing per request decoder (not part of make test)
