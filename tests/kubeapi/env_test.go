@@ -66,3 +66,21 @@ func TestEnvironmentWithTheRealAPI(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, got, 2)
 }
+
+// TestUpFailsWithKubeAPIServersOwnLine: a kube-apiserver that cannot start (a broken flag
+// through kube_extra_args) fails Up with its container named and its own log line.
+func TestUpFailsWithKubeAPIServersOwnLine(t *testing.T) {
+	requireKubeImages(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	env, err := tfharness.Up(ctx, tfharness.WithAuthBackend(tfharness.AuthKube),
+		tfharness.WithVars(map[string]any{"kube_extra_args": []string{"--no-such-flag=1"}}))
+	if env != nil {
+		t.Cleanup(func() { _ = env.Down(context.Background()) })
+	}
+	require.Error(t, err)
+	t.Logf("Up failed after %.1fs: %v", time.Since(t0).Seconds(), err)
+	assert.Contains(t, err.Error(), "kube-apiserver")
+	assert.Contains(t, err.Error(), "unknown flag: --no-such-flag", "kube-apiserver's own line")
+}
