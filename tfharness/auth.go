@@ -58,7 +58,8 @@ func (e *Env) waitAuthenticated(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return e.authError(fmt.Sprintf("GET %s did not answer 2xx within %s (last: %s): the DS cannot check tokens with the auth stand-in", authProbePath, authTimeout, e.redact(last)))
+			_, short, _ := e.authService()
+			return e.authError(fmt.Sprintf("GET %s did not answer 2xx within %s (last: %s): the DS cannot check tokens with %s", authProbePath, authTimeout, e.redact(last), short))
 		case <-time.After(readyPoll):
 		}
 	}
