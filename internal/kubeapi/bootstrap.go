@@ -6,12 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	authnv1 "k8s.io/api/authentication/v1"
-	authzv1 "k8s.io/api/authorization/v1"
-	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Names the DS's chart uses: the ClusterRole its clients are bound to and the Service its
@@ -20,6 +14,8 @@ const (
 	ClientRole    = "data-storage-client"
 	ServiceName   = "data-storage-service"
 	authDelegator = "system:auth-delegator"
+	rbacGroup     = "rbac.authorization.k8s.io"
+	rbacVersion   = rbacGroup + "/v1"
 )
 
 // Bootstrap is what an environment with the real API needs before the DS serves: its
@@ -75,7 +71,7 @@ func (c *Client) Bootstrap(ctx context.Context, b Bootstrap) (Tokens, error) {
 	if b.TokenTTL == 0 {
 		b.TokenTTL = 24 * time.Hour
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: b.Namespace}}
+	ns := &object{APIVersion: "v1", Kind: "Namespace", Metadata: meta{Name: b.Namespace}}
 	if err := c.create(ctx, "/api/v1/namespaces", ns); err != nil {
 		return Tokens{}, err
 	}
@@ -84,17 +80,18 @@ func (c *Client) Bootstrap(ctx context.Context, b Bootstrap) (Tokens, error) {
 			return Tokens{}, err
 		}
 	}
-	delegator := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: b.Namespace + ":" + b.ServerAccount + ":auth-delegator"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: authDelegator},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: b.ServerAccount, Namespace: b.Namespace}},
+	delegator := &object{
+		APIVersion: rbacVersion, Kind: "ClusterRoleBinding",
+		Metadata: meta{Name: b.Namespace + ":" + b.ServerAccount + ":auth-delegator"},
+		RoleRef:  &roleRef{APIGroup: rbacGroup, Kind: "ClusterRole", Name: authDelegator},
+		Subjects: []subject{{Kind: "ServiceAccount", Name: b.ServerAccount, Namespace: b.Namespace}},
 	}
 	if err := c.create(ctx, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", delegator); err != nil {
 		return Tokens{}, err
 	}
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: ClientRole},
-		Rules: []rbacv1.PolicyRule{{
+	role := &object{
+		APIVersion: rbacVersion, Kind: "ClusterRole", Metadata: meta{Name: ClientRole},
+		Rules: []policyRule{{
 			APIGroups:     []string{""},
 			Resources:     []string{"services"},
 			ResourceNames: []string{ServiceName},
@@ -110,12 +107,12 @@ func (c *Client) Bootstrap(ctx context.Context, b Bootstrap) (Tokens, error) {
 	// RBAC decides from informer caches: a binding just created takes effect a moment
 	// later. Return only once both grants hold, so that the first DS request is answered as
 	// it will be from then on.
-	if err := c.waitAllowed(ctx, ServiceAccountUser(b.Namespace, b.ServerAccount), authzv1.ResourceAttributes{
+	if err := c.waitAllowed(ctx, ServiceAccountUser(b.Namespace, b.ServerAccount), ResourceAttributes{
 		Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create",
 	}); err != nil {
 		return Tokens{}, err
 	}
-	if err := c.waitAllowed(ctx, ServiceAccountUser(b.Namespace, b.ClientAccount), authzv1.ResourceAttributes{
+	if err := c.waitAllowed(ctx, ServiceAccountUser(b.Namespace, b.ClientAccount), ResourceAttributes{
 		Namespace: b.Namespace, Resource: "services", Name: ServiceName, Verb: "create",
 	}); err != nil {
 		return Tokens{}, err
@@ -133,17 +130,18 @@ func (c *Client) Bootstrap(ctx context.Context, b Bootstrap) (Tokens, error) {
 
 // CreateServiceAccount creates a ServiceAccount (kept if it exists).
 func (c *Client) CreateServiceAccount(ctx context.Context, namespace, name string) error {
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
+	sa := &object{APIVersion: "v1", Kind: "ServiceAccount", Metadata: meta{Name: name, Namespace: namespace}}
 	return c.create(ctx, "/api/v1/namespaces/"+url.PathEscape(namespace)+"/serviceaccounts", sa)
 }
 
 // BindClientRole binds the data-storage-client ClusterRole to a ServiceAccount in its
 // namespace (a RoleBinding: the grant holds in that namespace only, as the chart binds it).
 func (c *Client) BindClientRole(ctx context.Context, namespace, account string) error {
-	rb := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: ClientRole + ":" + account, Namespace: namespace},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClientRole},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: account, Namespace: namespace}},
+	rb := &object{
+		APIVersion: rbacVersion, Kind: "RoleBinding",
+		Metadata: meta{Name: ClientRole + ":" + account, Namespace: namespace},
+		RoleRef:  &roleRef{APIGroup: rbacGroup, Kind: "ClusterRole", Name: ClientRole},
+		Subjects: []subject{{Kind: "ServiceAccount", Name: account, Namespace: namespace}},
 	}
 	return c.create(ctx, "/apis/rbac.authorization.k8s.io/v1/namespaces/"+url.PathEscape(namespace)+"/rolebindings", rb)
 }
@@ -152,9 +150,15 @@ func (c *Client) BindClientRole(ctx context.Context, namespace, account string) 
 // audiences: it is then valid for the API server's own audience, which is what a
 // TokenReview without audiences checks.
 func (c *Client) RequestToken(ctx context.Context, namespace, account string, ttl time.Duration) (string, error) {
-	secs := int64(ttl / time.Second)
-	tr := &authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: &secs}}
-	var out authnv1.TokenRequest
+	tr := map[string]any{
+		"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+		"spec": map[string]any{"expirationSeconds": int64(ttl / time.Second)},
+	}
+	var out struct {
+		Status struct {
+			Token string `json:"token"`
+		} `json:"status"`
+	}
 	path := "/api/v1/namespaces/" + url.PathEscape(namespace) + "/serviceaccounts/" + url.PathEscape(account) + "/token"
 	if err := c.Do(ctx, http.MethodPost, path, tr, &out); err != nil {
 		return "", err
@@ -166,33 +170,31 @@ func (c *Client) RequestToken(ctx context.Context, namespace, account string, tt
 }
 
 // ReviewToken is the DS's TokenReview: spec.token only, no audiences.
-func (c *Client) ReviewToken(ctx context.Context, token string) (authnv1.TokenReviewStatus, error) {
-	in := &authnv1.TokenReview{Spec: authnv1.TokenReviewSpec{Token: token}}
-	var out authnv1.TokenReview
+func (c *Client) ReviewToken(ctx context.Context, token string) (TokenReviewStatus, error) {
+	in := map[string]any{
+		"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+		"spec": map[string]any{"token": token},
+	}
+	var out struct {
+		Status TokenReviewStatus `json:"status"`
+	}
 	err := c.Do(ctx, http.MethodPost, "/apis/authentication.k8s.io/v1/tokenreviews", in, &out)
 	return out.Status, err
 }
 
 // ReviewAccess is the DS's SubjectAccessReview: user, no groups, verb on the Service name
 // in namespace.
-func (c *Client) ReviewAccess(ctx context.Context, user, namespace, verb, name string) (authzv1.SubjectAccessReviewStatus, error) {
-	in := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
-		User: user,
-		ResourceAttributes: &authzv1.ResourceAttributes{
-			Namespace: namespace, Group: "", Resource: "services", Name: name, Verb: verb,
-		},
-	}}
-	var out authzv1.SubjectAccessReview
-	err := c.Do(ctx, http.MethodPost, "/apis/authorization.k8s.io/v1/subjectaccessreviews", in, &out)
-	return out.Status, err
+func (c *Client) ReviewAccess(ctx context.Context, user, namespace, verb, name string) (AccessStatus, error) {
+	r := newAccessReview(user, ResourceAttributes{Namespace: namespace, Group: "", Resource: "services", Name: name, Verb: verb})
+	err := c.Do(ctx, http.MethodPost, "/apis/authorization.k8s.io/v1/subjectaccessreviews", r, r)
+	return r.Status, err
 }
 
 // waitAllowed polls a SubjectAccessReview of user until RBAC allows attrs.
-func (c *Client) waitAllowed(ctx context.Context, user string, attrs authzv1.ResourceAttributes) error {
+func (c *Client) waitAllowed(ctx context.Context, user string, attrs ResourceAttributes) error {
 	for {
-		in := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: &attrs}}
-		var out authzv1.SubjectAccessReview
-		err := c.Do(ctx, http.MethodPost, "/apis/authorization.k8s.io/v1/subjectaccessreviews", in, &out)
+		out := newAccessReview(user, attrs)
+		err := c.Do(ctx, http.MethodPost, "/apis/authorization.k8s.io/v1/subjectaccessreviews", out, out)
 		if err == nil && out.Status.Allowed {
 			return nil
 		}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Client speaks kube-apiserver's REST API with JSON bodies: the few calls the bootstrap and
@@ -149,7 +148,7 @@ func (c *Client) Server() string { return c.server }
 type APIError struct {
 	Method, Path string
 	Code         int
-	Status       metav1.Status
+	Status       Status
 }
 
 func (e *APIError) Error() string {
@@ -163,7 +162,7 @@ func (e *APIError) Error() string {
 // IsAlreadyExists reports whether err is kube-apiserver's 409 AlreadyExists.
 func IsAlreadyExists(err error) bool {
 	var ae *APIError
-	return errors.As(err, &ae) && ae.Code == http.StatusConflict && ae.Status.Reason == metav1.StatusReasonAlreadyExists
+	return errors.As(err, &ae) && ae.Code == http.StatusConflict && ae.Status.Reason == "AlreadyExists"
 }
 
 // Do sends in (JSON, unless nil) and decodes a 2xx answer into out (unless nil).

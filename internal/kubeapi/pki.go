@@ -1,6 +1,6 @@
 // Package kubeapi serves environments that run the real Kubernetes API
 // (terraform/modules/kubeapi): it generates their TLS material and service-account key,
-// talks to kube-apiserver over plain REST with the k8s.io/api types, and bootstraps the
+// talks to kube-apiserver over plain REST (JSON, the few fields it needs), and bootstraps the
 // ServiceAccounts, RBAC and tokens the DS's authentication needs.
 package kubeapi
 
