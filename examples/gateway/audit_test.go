@@ -99,16 +99,20 @@ func TestAlertIsAuditedAndReadBack(t *testing.T) {
 	}
 }
 
-func TestUnknownTokenIsRejected(t *testing.T) {
+// An unknown token is not authenticated (401); the environment's second token is, but no
+// access check lets it through (403), as RBAC would refuse a ServiceAccount without a binding.
+func TestUnknownTokenIsRejectedAndTheDeniedOneForbidden(t *testing.T) {
 	env := tfharness.New(t)
-	req, _ := http.NewRequest(http.MethodGet, env.DataStorage.URL+"/api/v1/audit/events", nil)
-	req.Header.Set("Authorization", "Bearer not-a-token")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("unknown token: %d, want 403", resp.StatusCode)
+	for token, want := range map[string]int{"not-a-token": http.StatusUnauthorized, env.DeniedToken: http.StatusForbidden} {
+		req, _ := http.NewRequest(http.MethodGet, env.DataStorage.URL+"/api/v1/audit/events", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("token %s: %d, want %d", map[bool]string{true: "denied", false: "unknown"}[token == env.DeniedToken], resp.StatusCode, want)
+		}
 	}
 }

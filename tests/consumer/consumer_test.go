@@ -253,7 +253,7 @@ func TestExampleGatewayConsumer(t *testing.T) {
 	t.Log(run(t, dir, env, "go", "run", dsenvModule+"/cmd/dsenv@"+p.version, "setup"))
 	out := run(t, dir, env, "go", "test", "-count=1", "-v", "./...")
 	t.Log(out)
-	for _, want := range []string{"--- PASS: TestAlertIsAuditedAndReadBack", "--- PASS: TestUnknownTokenIsRejected"} {
+	for _, want := range []string{"--- PASS: TestAlertIsAuditedAndReadBack", "--- PASS: TestUnknownTokenIsRejectedAndTheDeniedOneForbidden"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("consumer suite output lacks %q", want)
 		}

@@ -93,9 +93,10 @@ var _ = Describe("Gateway audit emission", func() {
 			WithArguments(tfharness.EventQuery{CorrelationID: rr, EventOutcome: "failure"}).Should(Equal(1))
 	})
 
-	It("refuses the Gateway without a valid token", func(ctx SpecContext) {
+	It("refuses the Gateway without a valid token, and a token without the right", func(ctx SpecContext) {
 		Expect(c.Status(ctx, "/api/v1/audit/events", "")).To(Equal(http.StatusUnauthorized))
-		Expect(c.Status(ctx, "/api/v1/audit/events", "not-the-token")).To(Equal(http.StatusForbidden))
+		Expect(c.Status(ctx, "/api/v1/audit/events", "not-the-token")).To(Equal(http.StatusUnauthorized))
+		Expect(c.Status(ctx, "/api/v1/audit/events", env.DeniedToken)).To(Equal(http.StatusForbidden))
 	})
 
 	if os.Getenv("DSENV_GINKGO_HOLD") == "1" {

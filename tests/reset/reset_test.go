@@ -208,10 +208,10 @@ func TestWaitForEventsTimeoutSaysWhatItSaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad.Token = "not-the-token"
+	bad.Token = env.DeniedToken // authenticated, but no access check lets it through
 	_, err = bad.CountEvents(ctx, tfharness.EventQuery{CorrelationID: rr})
 	if err == nil || !strings.Contains(err.Error(), "last answer 403 Forbidden") {
-		t.Errorf("CountEvents with a wrong token = %v; want the 403 quoted", err)
+		t.Errorf("CountEvents with the denied token = %v; want the 403 quoted", err)
 	}
 	t.Logf("a refused count: %v", err)
 }

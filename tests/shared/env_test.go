@@ -234,12 +234,18 @@ type vars struct {
 // pinImages gives the test images of its own: `FROM <image>` plus a label, built under a
 // name of the test's, so a new image ID that nobody else references. Another engineer's
 // `make setup` rebuilding (and removing) dsenv/* meanwhile can then neither make a plan of
-// this test see a new image nor take an image from under it. Removed in t.Cleanup.
+// this test see a new image nor take an image from under it. The repository stays the
+// source's (dsenv/datastorage:<prefix>), so the reference DS is still taken for one.
+// Removed in t.Cleanup.
 func pinImages(ctx context.Context, t *testing.T, prefix string) map[string]string {
 	t.Helper()
 	pinned := map[string]string{}
 	for svc := range images {
-		tag := prefix + "/" + svc + ":pinned"
+		repo := imageFor(svc)
+		if i := strings.LastIndexAny(repo, ":@"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i]
+		}
+		tag := repo + ":" + prefix
 		cmd := exec.CommandContext(ctx, "docker", "build", "-q", "-t", tag, "--label", "dsenv.test="+prefix, "-")
 		cmd.Stdin = strings.NewReader("FROM " + imageFor(svc) + "\n")
 		if out, err := cmd.CombinedOutput(); err != nil {
