@@ -38,6 +38,8 @@ output:
 ## test: everything, against real containers
 # The suite also proves OpenTofu applies the same modules: setup builds it (once, cached).
 test: SETUPFLAGS += --with-tofu
+# ... and the real Kubernetes API (etcd, kube-apiserver) that tests/kubeapi runs.
+test: SETUPFLAGS += --with-kube
 # The image tests run first: when an image is broken, everything after them would fail too.
 # The Ginkgo suite runs under the Ginkgo CLI in 4 parallel processes, as kubernaut runs its
 # suites; the CLI is the go.mod tool (go tool ginkgo: built from the module proxy, cached).
@@ -46,6 +48,7 @@ GINKGOPROCS ?= 4
 test: setup lint
 	$(GO) test -count=1 ./images/tests
 	$(GO) test -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v -e '/images/tests$$' -e '/tests/ginkgo$$')
+	DSENV_AUTH_BACKEND=kube $(GO) test -count=1 ./tests/contract
 	$(GINKGO) -p --procs $(GINKGOPROCS) --timeout $(TESTTIMEOUT) ./tests/ginkgo
 
 ## fuzz: 60 s of coverage-guided fuzzing per request decoder (not part of make test)

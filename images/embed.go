@@ -11,9 +11,10 @@ import (
 	"strings"
 )
 
-// FS holds one directory per image: base, postgres, redis, datastorage, migrate, authstandin.
+// FS holds one directory per image: base, postgres, redis, datastorage, migrate, authstandin,
+// and etcd, kube-apiserver (built with `dsenv setup --with-kube`).
 //
-//go:embed base postgres redis datastorage migrate authstandin
+//go:embed base postgres redis datastorage migrate authstandin etcd kube-apiserver
 var FS embed.FS
 
 // Executable reports whether the recipe file name is installed with its exec bit set.

@@ -58,7 +58,8 @@ func (e *Env) waitAuthenticated(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return e.authError(fmt.Sprintf("GET %s did not answer 2xx within %s (last: %s): the DS cannot check tokens with the auth stand-in", authProbePath, authTimeout, e.redact(last)))
+			_, short, _ := e.authService()
+			return e.authError(fmt.Sprintf("GET %s did not answer 2xx within %s (last: %s): the DS cannot check tokens with %s", authProbePath, authTimeout, e.redact(last), short))
 		case <-time.After(readyPoll):
 		}
 	}
@@ -66,7 +67,8 @@ func (e *Env) waitAuthenticated(ctx context.Context) error {
 
 // standInDown says why the auth stand-in container is not serving ("" when it runs).
 func (e *Env) standInDown(ctx context.Context) string {
-	c, ok := e.Containers["kube_auth"]
+	svc, what, _ := e.authService()
+	c, ok := e.Containers[svc]
 	if !ok {
 		return ""
 	}
@@ -76,12 +78,12 @@ func (e *Env) standInDown(ctx context.Context) string {
 	}
 	st, err := d.Inspect(ctx, c.ID)
 	if engine.IsStatus(err, http.StatusNotFound) {
-		return fmt.Sprintf("the auth stand-in container %s is gone", c.Name)
+		return fmt.Sprintf("%s container %s is gone", what, c.Name)
 	}
 	if err != nil || st.State.Status == "running" {
 		return ""
 	}
-	return fmt.Sprintf("the auth stand-in container %s is %s (exit code %d)", c.Name, st.State.Status, st.State.ExitCode)
+	return fmt.Sprintf("%s container %s is %s (exit code %d)", what, c.Name, st.State.Status, st.State.ExitCode)
 }
 
 // authError is msg with the last log lines of the auth stand-in and of the DS.
@@ -89,14 +91,15 @@ func (e *Env) authError(msg string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var b strings.Builder
-	b.WriteString("authenticated request failed (the DS checks tokens with the Kubernetes auth stand-in")
-	if c, ok := e.Containers["kube_auth"]; ok {
+	svc, _, what := e.authService()
+	b.WriteString("authenticated request failed (the DS checks tokens with " + what)
+	if c, ok := e.Containers[svc]; ok {
 		b.WriteString(", container " + c.Name)
 	}
 	b.WriteString("): ")
 	b.WriteString(msg)
 	d, err := engine.FromEnv()
-	for _, svc := range []string{"kube_auth", "datastorage"} {
+	for _, svc := range []string{svc, "datastorage"} {
 		c, ok := e.Containers[svc]
 		if !ok || err != nil {
 			continue
@@ -108,4 +111,13 @@ func (e *Env) authError(msg string) error {
 		fmt.Fprintf(&b, "\nlast log lines of %s:\n%s", c.Name, strings.TrimRight(logs, "\n"))
 	}
 	return fmt.Errorf("%s", e.redact(b.String()))
+}
+
+// authService is the container that answers the DS's reviews and its short and long names:
+// the real kube-apiserver with the kube backend, else the stand-in.
+func (e *Env) authService() (svc, short, long string) {
+	if _, ok := e.Containers["kube_api"]; ok {
+		return "kube_api", "the kube-apiserver", "the Kubernetes API (kube-apiserver)"
+	}
+	return "kube_auth", "the auth stand-in", "the Kubernetes auth stand-in"
 }

@@ -153,6 +153,15 @@ func newConfig(opts []Option) *config {
 	if v := os.Getenv("DSENV_MIGRATIONS_DIR"); v != "" {
 		migrationsDirOption(v).apply(c)
 	}
+	// DSENV_AUTH_BACKEND=kube runs a suite written for the stand-in against the real
+	// Kubernetes API (WithAuthBackend in the code wins).
+	switch v := AuthBackend(os.Getenv("DSENV_AUTH_BACKEND")); v {
+	case "":
+	case AuthStandIn, AuthKube:
+		c.vars["auth_backend"] = string(v)
+	default:
+		c.setErr(fmt.Errorf("DSENV_AUTH_BACKEND=%q: want %q or %q", v, AuthStandIn, AuthKube))
+	}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)

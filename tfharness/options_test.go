@@ -47,6 +47,7 @@ func TestOptionsOverrideDefaultsFromTheEnvironment(t *testing.T) {
 func TestInvalidEnvironmentVariablesAreReported(t *testing.T) {
 	for k, v := range map[string]string{
 		"DSENV_KEEP": "sometimes", "DSENV_TEARDOWN": "nuke", "DSENV_TIMEOUT": "soon", "DSENV_TF_BINARY": "pulumi",
+		"DSENV_AUTH_BACKEND": "ldap",
 	} {
 		t.Run(k, func(t *testing.T) {
 			t.Setenv(k, v)
@@ -130,5 +131,27 @@ func TestOtherDSImageNeedsMigrations(t *testing.T) {
 	t.Setenv("DSENV_MIGRATIONS_DIR", filepath.Join(dir, "missing"))
 	if c := newConfig(nil); c.err == nil {
 		t.Error("a migrations directory that does not exist must be an error")
+	}
+}
+
+func TestAuthBackendFromTheEnvironmentAndTheOption(t *testing.T) {
+	t.Setenv("DSENV_AUTH_BACKEND", "kube")
+	if c := newConfig(nil); c.err != nil || c.vars["auth_backend"] != "kube" {
+		t.Errorf("DSENV_AUTH_BACKEND=kube: vars %v, err %v", c.vars["auth_backend"], c.err)
+	}
+	if c := newConfig([]Option{WithAuthBackend(AuthStandIn)}); c.vars["auth_backend"] != "standin" {
+		t.Errorf("the option wins over the environment: %v", c.vars["auth_backend"])
+	}
+	vars := map[string]any{"auth_backend": "kube", "kube_namespace": "team-a"}
+	if err := kubeVars(vars); err != nil {
+		t.Fatal(err)
+	}
+	pki, ok := vars["kube_pki"].(map[string]string)
+	if !ok || len(pki) != 8 || pki["ca_cert_pem"] == "" {
+		t.Fatalf("kube_pki: %T with %d entries", vars["kube_pki"], len(pki))
+	}
+	standin := map[string]any{}
+	if err := kubeVars(standin); err != nil || len(standin) != 0 {
+		t.Errorf("the stand-in needs no PKI: %v %v", standin, err)
 	}
 }

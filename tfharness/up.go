@@ -110,6 +110,9 @@ func (e *Env) up(ctx context.Context) error {
 	if err := e.awaitSigning(); err != nil {
 		return stepError("copy", err)
 	}
+	if err := kubeVars(vars); err != nil {
+		return stepError("copy", err)
+	}
 	if err := e.writeVars(vars); err != nil {
 		return stepError("copy", err)
 	}
@@ -139,6 +142,10 @@ func (e *Env) up(ctx context.Context) error {
 		e.Outputs = *out
 		if err := waitReady(ctx, readyURL(e.DataStorage)); err != nil {
 			return stepError("ready", err)
+		}
+		// With the real Kubernetes API the tokens exist only once it runs.
+		if err := e.kubeBootstrap(ctx); err != nil {
+			return stepError("kube", err)
 		}
 		// /readyz checks PostgreSQL and Redis only: one authenticated request proves the
 		// token path (DS -> auth stand-in) too.

@@ -22,15 +22,16 @@ func init() {
 const dsenvModule = "github.com/dsenv/dsenv"
 
 func runSetup(ctx context.Context, args []string) error {
-	fs := newFlagSet("setup", "[--with-tofu] [--no-install] [--repo DIR] [--recipes DIR]")
+	fs := newFlagSet("setup", "[--with-tofu] [--with-kube] [--no-install] [--repo DIR] [--recipes DIR]")
 	repo := fs.String("repo", "", "a dsenv checkout to build the reference DS images from (default: the current directory's module when it is dsenv, else the dsenv module at this binary's version)")
 	recipes := fs.String("recipes", "", "build the images from the recipes in DIR (an images/ tree) instead of the ones built into dsenv")
 	withTofu := fs.Bool("with-tofu", false, "also build OpenTofu "+cache.OpenTofuVersion+" from source into the cache (the test suite uses it)")
+	withKube := fs.Bool("with-kube", false, "also build etcd and kube-apiserver from source and their images (the real Kubernetes API; first time about 5 min)")
 	noInstall := fs.Bool("no-install", os.Getenv("DSENV_NO_INSTALL") == "1", "never install a missing tool (default as root with apt-get: install it); only say which command does (DSENV_NO_INSTALL=1)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	o := setup.Options{Out: os.Stdout, WithOpenTofu: *withTofu, NoInstall: *noInstall}
+	o := setup.Options{Out: os.Stdout, WithOpenTofu: *withTofu, WithKube: *withKube, NoInstall: *noInstall}
 	var err error
 	if o.RepoDir, o.ModuleVersion, err = dsSource(*repo); err != nil {
 		return err

@@ -19,6 +19,7 @@ type goBuild struct {
 	dest   string
 	log    string // full build output, kept for a failure's message
 	goflag string // GOFLAGS
+	ldflag string // added to -s -w (version stamps: -X pkg.var=value)
 }
 
 func (b goBuild) run(ctx context.Context) error {
@@ -30,7 +31,7 @@ func (b goBuild) run(ctx context.Context) error {
 		return err
 	}
 	defer os.Remove(b.tmp)
-	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", b.tmp, b.pkg)
+	cmd := exec.CommandContext(ctx, goBin, "build", "-trimpath", "-ldflags=-s -w"+b.ldflag, "-o", b.tmp, b.pkg)
 	cmd.Dir = b.dir
 	// GOWORK=off: the module stands alone. CGO is not needed and a fresh machine may have
 	// no C compiler.

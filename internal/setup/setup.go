@@ -29,6 +29,9 @@ type Options struct {
 	Out           io.Writer // one line per step, then a summary
 	// WithOpenTofu also builds OpenTofu (always when DSENV_TF_BINARY=tofu).
 	WithOpenTofu bool
+	// WithKube also builds etcd and kube-apiserver and their images (terraform/modules/kubeapi
+	// runs them): the first build takes about 5 minutes and 3 GB of memory.
+	WithKube bool
 	// NoInstall: never install a missing tool, only say which command does.
 	NoInstall bool
 }
@@ -154,6 +157,13 @@ func Run(ctx context.Context, o Options) error {
 	for _, img := range imageList() {
 		if err := r.step(ctx, img.Name, func(ctx context.Context) (result, error) { return img.build(ctx, o, r) }); err != nil {
 			return err
+		}
+	}
+	if o.WithKube {
+		for _, kb := range kubeBinaries() {
+			if err := r.step(ctx, kb.name, func(ctx context.Context) (result, error) { return kb.build(ctx, o, r) }); err != nil {
+				return err
+			}
 		}
 	}
 

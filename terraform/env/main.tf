@@ -48,6 +48,9 @@ module "stack" {
   auth_standin_image              = var.auth_standin_image
   kube_namespace                  = var.kube_namespace
   kube_api_url                    = var.kube_api_url
+  auth_backend                    = var.auth_backend
+  kube_pki                        = var.kube_pki
+  kube_extra_args                 = var.kube_extra_args
 }
 
 # Where the resources lived before modules/stack: an environment applied by an older dsenv

@@ -257,3 +257,25 @@ variable "kube_api_url" {
   type        = string
   default     = null
 }
+
+variable "auth_backend" {
+  description = "What answers the DS's reviews: \"standin\" (default: the auth stand-in) or \"kube\" (real etcd + kube-apiserver with RBAC; tfharness.WithAuthBackend(tfharness.AuthKube) sets it with kube_pki and bootstraps the ServiceAccounts and tokens after the apply)."
+  type        = string
+  default     = "standin"
+  nullable    = false
+}
+
+variable "kube_pki" {
+  description = "With auth_backend = \"kube\": the kubeapi module's TLS material and service-account key by variable name (internal/kubeapi.NewPKI(...).Vars(\"\"))."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+  nullable    = false
+}
+
+variable "kube_extra_args" {
+  description = "With auth_backend = \"kube\": more kube-apiserver flags, appended after the module's own."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}

@@ -3,6 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,12 +29,15 @@ const KubeService = "data-storage-service"
 // token, then a SubjectAccessReview of its username for verb on services/KubeService in
 // Namespace. No caching: every request makes both calls (the real DS does too).
 type Kube struct {
-	Server    string // API server base URL (plain http: no credentials are sent)
+	Server    string // API server base URL (http: no credentials; https: the kubeconfig's CA and client certificate)
 	Namespace string
 	Client    *http.Client
 }
 
-// NewKubeFromKubeconfig reads the server of the current context of a kubeconfig file.
+// NewKubeFromKubeconfig reads the server of the current context of a kubeconfig file. Over
+// http no credentials are sent; over https the cluster's certificate-authority-data is the
+// only trust (none: an error) and the context user's client-certificate-data/client-key-data,
+// if any, is the DS's identity, as a kube-apiserver with a client CA expects.
 func NewKubeFromKubeconfig(path, namespace string) (*Kube, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -43,38 +49,67 @@ func NewKubeFromKubeconfig(path, namespace string) (*Kube, error) {
 			Name    string `yaml:"name"`
 			Context struct {
 				Cluster string `yaml:"cluster"`
+				User    string `yaml:"user"`
 			} `yaml:"context"`
 		} `yaml:"contexts"`
 		Clusters []struct {
 			Name    string `yaml:"name"`
 			Cluster struct {
 				Server string `yaml:"server"`
+				CAData string `yaml:"certificate-authority-data"`
 			} `yaml:"cluster"`
 		} `yaml:"clusters"`
+		Users []struct {
+			Name string `yaml:"name"`
+			User struct {
+				CertData string `yaml:"client-certificate-data"`
+				KeyData  string `yaml:"client-key-data"`
+			} `yaml:"user"`
+		} `yaml:"users"`
 	}
 	if err := yaml.Unmarshal(b, &kc); err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
-	cluster := ""
+	cluster, user := "", ""
 	for _, c := range kc.Contexts {
 		if c.Name == kc.CurrentContext {
-			cluster = c.Context.Cluster
+			cluster, user = c.Context.Cluster, c.Context.User
 		}
 	}
+	if namespace == "" {
+		namespace = "default"
+	}
 	for _, c := range kc.Clusters {
-		if c.Name == cluster && c.Cluster.Server != "" {
-			if !strings.HasPrefix(c.Cluster.Server, "http://") {
-				return nil, fmt.Errorf("kubeconfig %s: server %q: the reference DS speaks plain http only", path, c.Cluster.Server)
-			}
-			if namespace == "" {
-				namespace = "default"
-			}
-			return &Kube{
-				Server:    strings.TrimRight(c.Cluster.Server, "/"),
-				Namespace: namespace,
-				Client:    &http.Client{Timeout: 5 * time.Second},
-			}, nil
+		if c.Name != cluster || c.Cluster.Server == "" {
+			continue
 		}
+		k := &Kube{Server: strings.TrimRight(c.Cluster.Server, "/"), Namespace: namespace, Client: &http.Client{Timeout: 5 * time.Second}}
+		switch {
+		case strings.HasPrefix(c.Cluster.Server, "http://"):
+			return k, nil
+		case !strings.HasPrefix(c.Cluster.Server, "https://"):
+			return nil, fmt.Errorf("kubeconfig %s: server %q: want http:// or https://", path, c.Cluster.Server)
+		}
+		ca, err := base64.StdEncoding.DecodeString(c.Cluster.CAData)
+		pool := x509.NewCertPool()
+		if err != nil || !pool.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("kubeconfig %s: server %q: https needs a PEM certificate-authority-data", path, c.Cluster.Server)
+		}
+		cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		for _, u := range kc.Users {
+			if u.Name != user || u.User.CertData == "" {
+				continue
+			}
+			cert, err1 := base64.StdEncoding.DecodeString(u.User.CertData)
+			key, err2 := base64.StdEncoding.DecodeString(u.User.KeyData)
+			pair, err3 := tls.X509KeyPair(cert, key)
+			if err := errors.Join(err1, err2, err3); err != nil {
+				return nil, fmt.Errorf("kubeconfig %s: user %q: client certificate: %w", path, user, err)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		k.Client.Transport = &http.Transport{TLSClientConfig: cfg}
+		return k, nil
 	}
 	return nil, fmt.Errorf("kubeconfig %s: no cluster server for current-context %q", path, kc.CurrentContext)
 }

@@ -2,16 +2,22 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dsenv/dsenv/authstandin/review"
+	"github.com/dsenv/dsenv/internal/kubeapi"
 )
 
 const standInTokens = `namespace: dsenv
@@ -131,4 +137,58 @@ func BenchmarkAuthorize(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Over https the DS trusts only the kubeconfig's CA and presents its client certificate: what
+// a real kube-apiserver (terraform/modules/kubeapi) expects of it.
+func TestKubeconfigHTTPSPresentsTheClientCertificate(t *testing.T) {
+	p, err := kubeapi.NewPKI(kubeapi.PKIOptions{Namespace: "dsenv", ServerAccount: "data-storage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair([]byte(p.ServingCert), []byte(p.ServingKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(p.CACert))
+	var seen []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.TLS.PeerCertificates[0].Subject.CommonName)
+		w.WriteHeader(http.StatusCreated)
+		if strings.Contains(r.URL.Path, "tokenreviews") {
+			fmt.Fprint(w, `{"status":{"authenticated":true,"user":{"username":"system:serviceaccount:dsenv:gateway"}}}`)
+			return
+		}
+		fmt.Fprint(w, `{"status":{"allowed":true}}`)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	srv.StartTLS()
+	defer srv.Close()
+	url := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	write := func(ca string) string {
+		kc := filepath.Join(t.TempDir(), "kubeconfig")
+		body := fmt.Sprintf("current-context: k\ncontexts:\n- name: k\n  context: {cluster: c, user: ds}\nclusters:\n- name: c\n  cluster: {server: %q, certificate-authority-data: %q}\nusers:\n- name: ds\n  user: {client-certificate-data: %q, client-key-data: %q}\n",
+			url, ca, b64(p.ServerCert), b64(p.ServerKey))
+		if err := os.WriteFile(kc, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return kc
+	}
+	k, err := NewKubeFromKubeconfig(write(b64(p.CACert)), "dsenv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := k.Authorize(context.Background(), "tok", "create")
+	if err != nil || !d.Allowed {
+		t.Fatalf("Authorize: %+v %v", d, err)
+	}
+	want := "system:serviceaccount:dsenv:data-storage"
+	if len(seen) != 2 || seen[0] != want || seen[1] != want {
+		t.Errorf("client certificates seen %v, want both reviews as %s", seen, want)
+	}
+	if _, err := NewKubeFromKubeconfig(write(""), "dsenv"); err == nil || !strings.Contains(err.Error(), "certificate-authority-data") {
+		t.Errorf("https without a CA: %v, want an error naming certificate-authority-data", err)
+	}
 }

@@ -120,3 +120,19 @@ output "signer_cert_dir" {
   description = "Directory inside the DS container holding the signing pair tls.crt and tls.key."
   value       = module.stack.signer_cert_dir
 }
+
+output "auth_backend" {
+  description = "What answers the DS's reviews: \"standin\" or \"kube\"."
+  value       = module.stack.auth_backend
+}
+
+output "kube_api_host_url" {
+  description = "With auth_backend = \"kube\": kube-apiserver from the host; else null."
+  value       = module.stack.kube_api_host_url
+}
+
+output "kube_admin_kubeconfig" {
+  description = "With auth_backend = \"kube\": the admin kubeconfig for kube_api_host_url; else null."
+  value       = module.stack.kube_admin_kubeconfig
+  sensitive   = true
+}

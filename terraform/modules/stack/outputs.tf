@@ -91,14 +91,17 @@ output "api_token" {
 }
 
 output "containers" {
-  description = "Containers of the environment: service => {name, id} (migrate is the exited job)."
-  value = {
+  description = "Containers of the environment: service => {name, id} (migrate is the exited job; kube_api and etcd with auth_backend = \"kube\")."
+  value = merge({
     postgres    = { name = module.postgres.container_name, id = module.postgres.container_id }
     redis       = { name = module.redis.container_name, id = module.redis.container_id }
     migrate     = { name = module.migrate.container_name, id = module.migrate.container_id }
     datastorage = { name = module.datastorage.container_name, id = module.datastorage.container_id }
     kube_auth   = { name = module.kube_auth.container_name, id = module.kube_auth.container_id }
-  }
+    }, { for k, v in {
+      kube_api = { name = one(module.kubeapi[*].apiserver_container_name), id = one(module.kubeapi[*].apiserver_container_id) }
+      etcd     = { name = one(module.kubeapi[*].etcd_container_name), id = one(module.kubeapi[*].etcd_container_id) }
+  } : k => v if var.auth_backend == "kube" })
 }
 
 output "denied_token" {
@@ -135,4 +138,20 @@ output "labels" {
 output "datastorage_config" {
   description = "The DS config.yaml as rendered (no secrets)."
   value       = module.datastorage.config_yaml
+}
+
+output "auth_backend" {
+  description = "What answers the DS's reviews: \"standin\" or \"kube\"."
+  value       = var.auth_backend
+}
+
+output "kube_api_host_url" {
+  description = "With auth_backend = \"kube\": kube-apiserver from the host (https://127.0.0.1:<port>); else null."
+  value       = var.auth_backend == "kube" ? module.kubeapi[0].host_url : null
+}
+
+output "kube_admin_kubeconfig" {
+  description = "With auth_backend = \"kube\": kubeconfig of the admin identity (system:masters) for kube_api_host_url, to create ServiceAccounts, bindings and tokens; else null."
+  value       = var.auth_backend == "kube" ? module.kubeapi[0].admin_kubeconfig : null
+  sensitive   = true
 }

@@ -594,3 +594,35 @@ variable "kube_api_url" {
     error_message = "kube_api_url must be an http:// or https:// URL, or \"\"."
   }
 }
+
+variable "auth_backend" {
+  description = "What answers the DS's TokenReview and SubjectAccessReview calls: \"standin\" (default: the auth stand-in, ~2 MiB) or \"kube\" (a real etcd + kube-apiserver with RBAC, ~330 MiB and ~5 s more; needs `dsenv setup --with-kube` and kube_pki)."
+  type        = string
+  default     = "standin"
+  nullable    = false
+
+  validation {
+    condition     = contains(["standin", "kube"], var.auth_backend)
+    error_message = "auth_backend must be \"standin\" or \"kube\"."
+  }
+}
+
+variable "kube_pki" {
+  description = "With auth_backend = \"kube\": the kubeapi module's TLS variables by name (ca_cert_pem, tls_cert_pem, tls_key_pem, service_account_key_pem, admin_cert_pem, admin_key_pem, server_cert_pem, server_key_pem), as internal/kubeapi.NewPKI(...).Vars(\"\") makes them (tfharness does)."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+  nullable    = false
+
+  validation {
+    condition     = var.auth_backend != "kube" || length(setsubtract(["ca_cert_pem", "tls_cert_pem", "tls_key_pem", "service_account_key_pem", "admin_cert_pem", "admin_key_pem", "server_cert_pem", "server_key_pem"], keys(var.kube_pki))) == 0
+    error_message = "auth_backend = \"kube\" needs kube_pki with ca_cert_pem, tls_cert_pem, tls_key_pem, service_account_key_pem, admin_cert_pem, admin_key_pem, server_cert_pem and server_key_pem (tfharness generates them: WithAuthBackend(AuthKube))."
+  }
+}
+
+variable "kube_extra_args" {
+  description = "With auth_backend = \"kube\": more kube-apiserver flags, appended after the module's own (e.g. [\"--v=4\"])."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
