@@ -130,6 +130,9 @@ func (w *Containers) Finish(ctx context.Context, c *engine.Client) (bad []string
 // describe says what a container is doing now: "running, healthy", "exited 0", ...
 func describe(st *engine.ContainerState) (string, State) {
 	s := st.State
+	if s.Health != nil && s.Health.Status == "" {
+		s.Health = nil // Podman reports an empty health for a container without a healthcheck
+	}
 	switch {
 	case s.Status == "running" && s.Health != nil && s.Health.Status == "healthy":
 		return "running, healthy", Done
