@@ -105,6 +105,11 @@ resource "docker_container" "this" {
   }
 
   lifecycle {
+    # Podman reads back its smaller default capability set as a drop list (AUDIT_WRITE,
+    # MKNOD, NET_RAW), which would replace the container on every plan. The stand-in sets
+    # no capabilities of its own.
+    ignore_changes = [capabilities]
+
     precondition {
       condition     = var.api_token != var.denied_token
       error_message = "api_token and denied_token must differ: one token cannot be both allowed and denied."
