@@ -90,6 +90,7 @@ type config struct {
 	testName     string
 	ownNetwork   bool
 	reattach     bool  // one provider process per environment (DSENV_REATTACH=0: off)
+	pool         int   // spare environments kept applied (WithPool, DSENV_POOL)
 	err          error // the first invalid option or environment variable
 }
 
@@ -129,6 +130,13 @@ func newConfig(opts []Option) *config {
 	}
 	if v := os.Getenv("DSENV_VERBOSE"); v != "" {
 		c.verbose, _ = strconv.ParseBool(v)
+	}
+	if v := os.Getenv("DSENV_POOL"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			c.setErr(fmt.Errorf("DSENV_POOL=%q: want a number of spare environments (0: no pool)", v))
+		} else {
+			c.pool = n
+		}
 	}
 	if v := os.Getenv("DSENV_TIMEOUT"); v != "" {
 		if c.timeout, err = time.ParseDuration(v); err != nil || c.timeout <= 0 {
@@ -351,3 +359,20 @@ func (o testNameOption) apply(c *config) { c.testName = string(o) }
 
 // WithTestName names the artifacts subdirectory (New sets it to t.Name()).
 func WithTestName(name string) Option { return testNameOption(name) }
+
+type poolOption int
+
+func (o poolOption) apply(c *config) {
+	if o < 0 {
+		c.setErr(fmt.Errorf("WithPool(%d): want 0 (no pool) or more spare environments", int(o)))
+		return
+	}
+	c.pool = int(o)
+}
+
+// WithPool keeps n spare environments of this configuration applied in the background
+// (DSENV_POOL=n): New and Up take a ready one, so a test waits only when the pool ran dry,
+// and a new spare starts behind it. Environments asked for with other variables, images,
+// labels or modules come from a pool of their own. Spares nobody took are removed by
+// ClosePools (call it from TestMain) or, when the process exits, by the reaper. 0: no pool.
+func WithPool(n int) Option { return poolOption(n) }
