@@ -104,7 +104,7 @@ func poolKey(cfg *config) (string, error) {
 	for _, r := range cfg.retryable {
 		shape.Retryable = append(shape.Retryable, r.re.String())
 	}
-	slices.Sort(shape.Retryable) // the default rules come from a map
+	slices.Sort(shape.Retryable)  // the default rules come from a map
 	b, err := json.Marshal(shape) // map keys are sorted: equal configurations, equal bytes
 	if err != nil {
 		return "", fmt.Errorf("pool key: %w", err)
