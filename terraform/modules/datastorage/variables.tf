@@ -30,7 +30,7 @@ variable "alias" {
 }
 
 variable "image" {
-  description = "DS image: the reference dsenv/datastorage:latest or the real Data Storage image."
+  description = "DS image: the reference dsenv/datastorage:latest or the real Data Storage image. An image id (sha256:...) is used as it is, without looking it up."
   type        = string
   default     = "dsenv/datastorage:latest"
 
