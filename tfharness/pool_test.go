@@ -1,6 +1,7 @@
 package tfharness
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,16 @@ func TestPoolSizeFromOptionAndEnvironment(t *testing.T) {
 	t.Setenv("DSENV_POOL", "")
 	if c := newConfig([]Option{WithPool(-1)}); c.err == nil || !strings.Contains(c.err.Error(), "WithPool(-1)") {
 		t.Fatalf("WithPool(-1): err %v", c.err)
+	}
+}
+
+func TestGoEnvSetsGOGCUnlessTheCallerDid(t *testing.T) {
+	t.Setenv("GOGC", "50")
+	if v, set := goEnv(map[string]string{})["GOGC"]; set {
+		t.Errorf("GOGC=50 in the harness's environment: goEnv set GOGC=%s (tfbin.Env passes the caller's on)", v)
+	}
+	os.Unsetenv("GOGC")
+	if v := goEnv(map[string]string{})["GOGC"]; v != tfGOGC {
+		t.Errorf("GOGC unset: goEnv gave %q, want %q", v, tfGOGC)
 	}
 }
