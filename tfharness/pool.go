@@ -183,7 +183,6 @@ func (p *pool) take(ctx context.Context, cfg *config) (*Env, error) {
 		p.mu.Unlock()
 		return nil, errors.New("tfharness: the pool is closed (ClosePools ran)")
 	}
-	p.fill()
 	var s *spare
 	// Prefer a spare that is ready already, else the oldest.
 	for _, c := range p.spares {
@@ -207,8 +206,17 @@ func (p *pool) take(ctx context.Context, cfg *config) (*Env, error) {
 			}
 		}
 	}
+	// The first test (or one that found the pool empty) gets an environment of its own
+	// first; the spares start once it is ready, so that they do not slow it down.
+	empty := s == nil
+	if empty {
+		s = p.start()
+		p.spares = append(p.spares, s)
+	}
 	s.claimed = true
-	p.fill()
+	if !empty {
+		p.fill()
+	}
 	p.mu.Unlock()
 
 	select {
@@ -221,6 +229,7 @@ func (p *pool) take(ctx context.Context, cfg *config) (*Env, error) {
 	}
 	p.mu.Lock()
 	p.spares = slices.DeleteFunc(p.spares, func(c *spare) bool { return c == s })
+	p.fill()
 	p.mu.Unlock()
 
 	s.log.flush(cfg.logger)
