@@ -400,7 +400,7 @@ func (r *Report) ratioTable() string {
 
 // suiteWayDescriptions say how each way gets a clean stack per test.
 var suiteWayDescriptions = map[string]string{
-	"dsenv-pool":              "`tfharness.Up` with `WithPool(%d)` per test (spares applied in the background), `Down` after it; `ClosePools` at the end",
+	"dsenv-pool":              "`tfharness.Up` with `WithPool(%d)` per test (spares applied in the background); after the test its environment is removed in the background, as `tfharness.New` does with a pool; `ClosePools` at the end",
 	"dsenv-reset":             "one dsenv environment; before each test every migrated table TRUNCATEd and the Redis streams trimmed (the bench's own reset: `Env.Reset` is on another branch)",
 	"testcontainers-fresh":    "a new testcontainers-go stack per test (as the one-environment rows), terminated after it",
 	"testcontainers-snapshot": "one testcontainers-go stack, Postgres from its postgres module; `Snapshot` after the migrations (before the DS connects: the template database must have no other sessions), then per test `Restore` (which ends the DS's sessions), a Redis `FLUSHALL` and the DS's `/readyz` again",

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,8 @@ import (
 // The suite scenario: a suite of N tests run one after the other, each needing a clean DS
 // stack, run the ways a suite author would:
 //
-//	dsenv-pool               tfharness.Up with WithPool (spares applied in the background), Down per test
+//	dsenv-pool               tfharness.Up with WithPool (spares applied in the background); the used
+//	                         environment removed in the background, as tfharness.New does with a pool
 //	dsenv-reset              one dsenv environment; before each test the bench's reset (see resetDSEnv)
 //	testcontainers-fresh     a new testcontainers-go stack per test, torn down after it
 //	testcontainers-snapshot  one testcontainers-go stack; before each test its postgres module's
@@ -115,7 +117,12 @@ func (r *suiteRunner) run(way string, round int) SuiteSample {
 	start := time.Now()
 	switch way {
 	case "dsenv-pool":
+		// As tfharness.New does with a pool: the used environment is removed in the
+		// background, and ClosePools (with the wait for those removals) ends the suite.
 		opts := r.ds.options(b.runID, suiteID, tfharness.WithPool(r.poolSize))
+		var downs sync.WaitGroup
+		var downErrs []error
+		var mu sync.Mutex
 		for i := 0; i < r.tests && ctx.Err() == nil; i++ {
 			test(i, func() (apiEnv, func() error, error) {
 				e, err := tfharness.Up(ctx, opts...)
@@ -123,8 +130,24 @@ func (r *suiteRunner) run(way string, round int) SuiteSample {
 					return nil, nil, err
 				}
 				env := &dsenvEnv{env: e}
-				return env, func() error { return e.Down(dctx) }, waitReady(ctx, env.HealthURL(), 90*time.Second)
+				release := func() error {
+					downs.Add(1)
+					go func() {
+						defer downs.Done()
+						if err := e.Down(dctx); err != nil {
+							mu.Lock()
+							downErrs = append(downErrs, err)
+							mu.Unlock()
+						}
+					}()
+					return nil
+				}
+				return env, release, waitReady(ctx, env.HealthURL(), 90*time.Second)
 			})
+		}
+		downs.Wait()
+		for _, err := range downErrs {
+			fail(r.tests, fmt.Errorf("teardown: %w", err))
 		}
 		if err := tfharness.ClosePools(dctx); err != nil {
 			fail(r.tests, fmt.Errorf("ClosePools: %w", err))

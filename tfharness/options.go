@@ -373,6 +373,8 @@ func (o poolOption) apply(c *config) {
 // WithPool keeps n spare environments of this configuration applied in the background
 // (DSENV_POOL=n): New and Up take a ready one, so a test waits only when the pool ran dry,
 // and a new spare starts behind it. Environments asked for with other variables, images,
-// labels or modules come from a pool of their own. Spares nobody took are removed by
-// ClosePools (call it from TestMain) or, when the process exits, by the reaper. 0: no pool.
+// labels or modules come from a pool of their own. After the test, New removes the
+// environment it used in the background. ClosePools (call it from TestMain) removes the
+// spares nobody took and waits for those removals; without it the reaper removes what is
+// left when the process exits. 0: no pool.
 func WithPool(n int) Option { return poolOption(n) }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -286,9 +287,43 @@ func (p *pool) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Removals of pooled environments whose test ended (New's cleanup starts them).
+var (
+	pendingDowns sync.WaitGroup
+	pendingMu    sync.Mutex
+	pendingErrs  []error
+)
+
+// downInBackground removes a pooled environment after its test without holding the test
+// up; ClosePools waits for it and returns its error.
+func downInBackground(e *Env, failed bool) {
+	// The test's logger must not be used once the test has ended.
+	e.mu.Lock()
+	c := *e.cfg
+	c.logger = discardLogger{}
+	e.cfg = &c
+	e.mu.Unlock()
+	pendingDowns.Add(1)
+	go func() {
+		defer pendingDowns.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		err := e.Down(ctx)
+		e.report(failed)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "dsenv: %v\n", err)
+			pendingMu.Lock()
+			pendingErrs = append(pendingErrs, err)
+			pendingMu.Unlock()
+		}
+	}()
+}
+
 // ClosePools removes every spare environment of the process's pools that no test took,
-// and stops the pools (a later New with WithPool fails). Call it from TestMain after
-// m.Run; without it the reaper removes the spares when the process exits.
+// waits for the removals of the pooled environments whose tests ended (New removes those in
+// the background), returns their errors, and stops the pools (a later New with WithPool
+// fails). Call it from TestMain after m.Run; without it the reaper removes whatever is
+// left when the process exits.
 //
 //	func TestMain(m *testing.M) {
 //		code := m.Run()
@@ -307,5 +342,23 @@ func ClosePools(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	done := make(chan struct{})
+	go func() {
+		pendingDowns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("tfharness: removals of used pooled environments still running: %w", ctx.Err()))
+	}
+	pendingMu.Lock()
+	errs = append(errs, pendingErrs...)
+	pendingErrs = nil
+	pendingMu.Unlock()
 	return errors.Join(errs...)
 }
+
+type discardLogger struct{}
+
+func (discardLogger) Logf(string, ...any) {}
