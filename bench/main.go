@@ -186,6 +186,7 @@ func main() {
 		log.Error("docker events: no timelines", "err", err)
 	}
 	start := time.Now()
+	loadStart := loadAvg()
 	if *warmup {
 		for _, s := range stacks {
 			b.measure(s, 0, 1, true)
@@ -240,7 +241,7 @@ func main() {
 
 	rep := Report{Machine: machine(ctx), Start: start, Took: time.Since(start), Samples: b.samples,
 		Stacks: names(stacks), Images: imageIDs, Variants: descriptions, HealthInterval: *health, Rounds: *rounds, ConcRounds: *concRounds,
-		Suite: suite, SuitePool: *suitePool}
+		Suite: suite, SuitePool: *suitePool, LoadStart: loadStart, LoadEnd: loadAvg()}
 	md := rep.Markdown()
 	fmt.Print(md)
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {

@@ -27,6 +27,8 @@ type Report struct {
 	ConcRounds     int
 	Suite          []SuiteSample // the suite scenario (suite.go)
 	SuitePool      int
+	LoadStart      string // /proc/loadavg when the run started and ended: the machine is shared
+	LoadEnd        string
 }
 
 // Machine is what the numbers were measured on.
@@ -185,6 +187,11 @@ func (r *Report) Markdown() string {
 		"%d interleaved rounds with one environment, %d at each higher concurrency; run took %s.\n\n",
 		r.HealthInterval, r.HealthInterval/2, r.Rounds, r.ConcRounds, r.Took.Round(time.Second))
 
+	if r.LoadStart != "" {
+		fmt.Fprintf(&b, "Load: the machine is shared, and other work ran during the run: load average (1, 5, 15 min) %s at the start, %s at the end, on %d CPUs. "+
+			"Absolute times are inflated by it; the paired ratios (same round, interleaved) and the client CPU are the figures to compare.\n\n",
+			r.LoadStart, r.LoadEnd, m.NProc)
+	}
 	for _, st := range r.Stacks {
 		if d, ok := r.Variants[st]; ok {
 			fmt.Fprintf(&b, "**%s** is an experiment, not what dsenv ships: %s\n\n", st, d)
@@ -533,4 +540,17 @@ func fmtWait(d time.Duration) string {
 		return fmt.Sprintf("%.3f s", d.Seconds())
 	}
 	return secs(d.Seconds())
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], ", ")
 }
