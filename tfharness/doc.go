@@ -37,9 +37,11 @@
 // Warm pool: WithPool(n) (DSENV_POOL=n) keeps n spare environments of the same
 // configuration applied in the background; New takes a ready one and a new spare starts
 // behind it. Other variables, images, labels or modules get a pool of their own (keyed by
-// a hash of the configuration). Spares are owned by the process like any environment:
-// ClosePools (from TestMain) removes those nobody took, else the reaper does when the
-// process exits, and SIGINT/SIGTERM remove them with the rest.
+// a hash of the configuration). After the test, the environment it used is removed in the
+// background. Spares are owned by the process like any environment: ClosePools (from
+// TestMain) removes those nobody took and waits for the background removals, else the
+// reaper removes what is left when the process exits, and SIGINT/SIGTERM remove them with
+// the rest.
 //
 // Environment variables: DSENV_KEEP (1: keep a failed test's environment and print how to
 // reach and remove it; always), DSENV_ARTIFACTS_DIR, DSENV_TIMINGS_FILE (JSON lines of
