@@ -129,3 +129,73 @@ func (r *Report) concPlot() (*plot.Plot, error) {
 	p.Legend.Left = true
 	return p, nil
 }
+
+// SuiteChart draws the suite scenario: the whole suite's time per way (median over rounds)
+// and the per-test wait (box over every test of every round), on a log scale so that waits
+// of milliseconds and seconds both show.
+func (r *Report) SuiteChart(path string) error {
+	ways := r.suiteWaysRun()
+	left := plot.New()
+	left.Title.Text = fmt.Sprintf("Suite of %d tests, each on a clean stack: whole suite (median)", r.Suite[0].Tests)
+	left.Y.Label.Text = "seconds"
+	left.Y.Min = 0
+	var vals plotter.Values
+	var names []string
+	for _, w := range ways {
+		var v []float64
+		for _, s := range r.suiteOK(w) {
+			v = append(v, s.Suite.Seconds())
+		}
+		vals = append(vals, stats(v).Med)
+		names = append(names, w)
+	}
+	bars, err := plotter.NewBarChart(vals, vg.Points(28))
+	if err != nil {
+		return err
+	}
+	bars.Color = upColor
+	left.Add(bars)
+	left.NominalX(names...)
+
+	right := plot.New()
+	right.Title.Text = "Per-test wait for a clean stack (box: quartiles; log scale)"
+	right.Y.Label.Text = "seconds"
+	right.Y.Scale = plot.LogScale{}
+	right.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	for i, w := range ways {
+		var v plotter.Values
+		for _, s := range r.suiteOK(w) {
+			for _, d := range s.Waits {
+				v = append(v, max(d.Seconds(), 1e-4))
+			}
+		}
+		if len(v) == 0 {
+			continue
+		}
+		bx, err := plotter.NewBoxPlot(vg.Points(18), float64(i), v)
+		if err != nil {
+			return err
+		}
+		bx.FillColor = downColor
+		right.Add(bx)
+	}
+	right.NominalX(names...)
+
+	const w, h = 14 * vg.Inch, 4.5 * vg.Inch
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 4, PadTop: vg.Millimeter * 2,
+		PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align([][]*plot.Plot{{left, right}}, tiles, dc)
+	left.Draw(canvases[0][0])
+	right.Draw(canvases[0][1])
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		return err
+	}
+	return f.Close()
+}

@@ -23,7 +23,12 @@ func (composeStack) Short() string { return "cp" }
 type composeEnv struct {
 	stack  *compose.DockerCompose
 	health string
+	api    string
+	token  string
 }
+
+func (e *composeEnv) APIURL() string   { return e.api }
+func (e *composeEnv) APIToken() string { return e.token }
 
 func (e *composeEnv) HealthURL() string { return e.health }
 func (e *composeEnv) Phases() []Phase   { return nil }
@@ -33,7 +38,7 @@ func (c composeStack) Up(ctx context.Context, s *Spec) (Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &composeEnv{stack: st}
+	e := &composeEnv{stack: st, token: s.Token}
 	st.WithEnv(map[string]string{
 		"BENCH_ENV":       s.ID,
 		"BENCH_RUN":       s.RunID,
@@ -58,6 +63,11 @@ func (c composeStack) Up(ctx context.Context, s *Spec) (Env, error) {
 		return e, err
 	}
 	e.health = fmt.Sprintf("http://127.0.0.1:%s/readyz", p.Port())
+	ap, err := dc.MappedPort(ctx, "8080/tcp")
+	if err != nil {
+		return e, err
+	}
+	e.api = "http://127.0.0.1:" + ap.Port()
 	return e, nil
 }
 

@@ -26,6 +26,7 @@ type dsenvStack struct {
 	log      *slog.Logger
 	teardown tfharness.Teardown
 	initTime time.Duration // the first environment's init, once per process
+	images   Images        // the suite's images (the single-environment samples take them from the Spec)
 }
 
 func (d *dsenvStack) Name() string {
@@ -133,6 +134,9 @@ func (e *dsenvEnv) HealthURL() string {
 }
 
 func (e *dsenvEnv) Down(ctx context.Context) error { return e.env.Down(ctx) }
+
+func (e *dsenvEnv) APIURL() string   { return e.env.DataStorage.URL }
+func (e *dsenvEnv) APIToken() string { return e.env.Token }
 
 func (e *dsenvEnv) Phases() []Phase {
 	t := e.env.Timings

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -82,6 +83,11 @@ func main() {
 		dsImage    = flag.String("datastorage-image", "dsenv/datastorage:latest", "")
 		variants   = flag.String("variants", "variants.json", "JSON file: a list of {name, modules, vars, teardown}, dsenv experiments measured as extra stacks")
 		verbose    = flag.Bool("v", false, "log every sample")
+		suiteTests = flag.Int("suite-tests", 20, "tests in the suite scenario (each needs a clean DS stack); 0: no suite scenario")
+		suiteRnds  = flag.Int("suite-rounds", 2, "interleaved rounds of the suite scenario")
+		suiteWaysF = flag.String("suite-ways", strings.Join(suiteWays, ","), "ways of running the suite, in interleaving order")
+		suitePool  = flag.Int("suite-pool", 2, "spare environments of the dsenv-pool way (tfharness.WithPool)")
+		suiteChart = flag.String("suite-chart", "suite.png", "PNG chart of the suite scenario (empty: none)")
 	)
 	maybeWatchdog()
 	flag.Parse()
@@ -123,7 +129,7 @@ func main() {
 	}
 	defer untagImages(context.Background(), runID)
 	all := map[string]Stack{
-		"dsenv":          &dsenvStack{log: log},
+		"dsenv":          &dsenvStack{log: log, images: img},
 		"compose":        composeStack{file: abs("compose.yaml"), healthInterval: *health},
 		"testcontainers": tcStack{poll: *health / 2},
 		"floor":          floorStack{},
@@ -180,6 +186,7 @@ func main() {
 		log.Error("docker events: no timelines", "err", err)
 	}
 	start := time.Now()
+	loadStart := loadAvg()
 	if *warmup {
 		for _, s := range stacks {
 			b.measure(s, 0, 1, true)
@@ -208,13 +215,33 @@ func main() {
 		}
 		log.Info("concurrency level done", "envs", k, "elapsed", time.Since(start).Round(time.Second))
 	}
+	var suite []SuiteSample
+	if *suiteTests > 0 {
+		sr := &suiteRunner{b: b, ds: all["dsenv"].(*dsenvStack), tc: all["testcontainers"].(tcStack),
+			cp: all["compose"].(composeStack), tests: *suiteTests, poolSize: *suitePool}
+		ways := splitList(*suiteWaysF)
+		for _, w := range ways {
+			if !slices.Contains(suiteWays, w) {
+				fatal(fmt.Errorf("unknown suite way %q (want some of %s)", w, strings.Join(suiteWays, ", ")))
+			}
+		}
+		for r := 1; r <= *suiteRnds && ctx.Err() == nil; r++ {
+			for _, w := range ways {
+				if ctx.Err() == nil {
+					suite = append(suite, sr.run(w, r))
+				}
+			}
+			log.Info("suite round done", "round", r, "elapsed", time.Since(start).Round(time.Second))
+		}
+	}
 	if ctx.Err() != nil {
 		log.Error("interrupted: no report")
 		return
 	}
 
 	rep := Report{Machine: machine(ctx), Start: start, Took: time.Since(start), Samples: b.samples,
-		Stacks: names(stacks), Images: imageIDs, Variants: descriptions, HealthInterval: *health, Rounds: *rounds, ConcRounds: *concRounds}
+		Stacks: names(stacks), Images: imageIDs, Variants: descriptions, HealthInterval: *health, Rounds: *rounds, ConcRounds: *concRounds,
+		Suite: suite, SuitePool: *suitePool, LoadStart: loadStart, LoadEnd: loadAvg()}
 	md := rep.Markdown()
 	fmt.Print(md)
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
@@ -229,6 +256,11 @@ func main() {
 	if *chart != "" {
 		if err := rep.Chart(*chart); err != nil {
 			log.Error("chart", "err", err)
+		}
+	}
+	if *suiteChart != "" && len(suite) > 0 {
+		if err := rep.SuiteChart(*suiteChart); err != nil {
+			log.Error("suite chart", "err", err)
 		}
 	}
 }

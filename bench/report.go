@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ type Report struct {
 	HealthInterval time.Duration
 	Rounds         int
 	ConcRounds     int
+	Suite          []SuiteSample // the suite scenario (suite.go)
+	SuitePool      int
+	LoadStart      string // /proc/loadavg when the run started and ended: the machine is shared
+	LoadEnd        string
 }
 
 // Machine is what the numbers were measured on.
@@ -182,6 +187,11 @@ func (r *Report) Markdown() string {
 		"%d interleaved rounds with one environment, %d at each higher concurrency; run took %s.\n\n",
 		r.HealthInterval, r.HealthInterval/2, r.Rounds, r.ConcRounds, r.Took.Round(time.Second))
 
+	if r.LoadStart != "" {
+		fmt.Fprintf(&b, "Load: the machine is shared, and other work ran during the run: load average (1, 5, 15 min) %s at the start, %s at the end, on %d CPUs. "+
+			"Absolute times are inflated by it; the paired ratios (same round, interleaved) and the client CPU are the figures to compare.\n\n",
+			r.LoadStart, r.LoadEnd, m.NProc)
+	}
 	for _, st := range r.Stacks {
 		if d, ok := r.Variants[st]; ok {
 			fmt.Fprintf(&b, "**%s** is an experiment, not what dsenv ships: %s\n\n", st, d)
@@ -236,6 +246,9 @@ func (r *Report) Markdown() string {
 	}
 	if ph := r.phaseTable(base); ph != "" {
 		fmt.Fprintf(&b, "## Where %s's time goes (one environment, medians of its own phase timings)\n\n%s\n", base, ph)
+	}
+	if st := r.suiteTable(); st != "" {
+		b.WriteString(st)
 	}
 	left := 0
 	var errs []string
@@ -390,4 +403,154 @@ func (r *Report) ratioTable() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// suiteWayDescriptions say how each way gets a clean stack per test.
+var suiteWayDescriptions = map[string]string{
+	"dsenv-pool":              "`tfharness.Up` with `WithPool(%d)` per test (spares applied in the background); after the test its environment is removed in the background, as `tfharness.New` does with a pool; `ClosePools` at the end",
+	"dsenv-reset":             "one dsenv environment; before each test every migrated table TRUNCATEd and the Redis streams trimmed (the bench's own reset: `Env.Reset` is on another branch)",
+	"testcontainers-fresh":    "a new testcontainers-go stack per test (as the one-environment rows), terminated after it",
+	"testcontainers-snapshot": "one testcontainers-go stack, Postgres from its postgres module; `Snapshot` after the migrations (before the DS connects: the template database must have no other sessions), then per test `Restore` (which ends the DS's sessions), a Redis `FLUSHALL` and the DS's `/readyz` again",
+	"compose-fresh":           "a new compose stack per test, `down` after it",
+}
+
+func (r *Report) suiteOK(way string) []SuiteSample {
+	var out []SuiteSample
+	for _, s := range r.Suite {
+		if s.Way == way && s.Failed == 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// suiteWaysRun lists the ways present, in interleaving order.
+func (r *Report) suiteWaysRun() []string {
+	var ways []string
+	for _, s := range r.Suite {
+		if !slices.Contains(ways, s.Way) {
+			ways = append(ways, s.Way)
+		}
+	}
+	return ways
+}
+
+// suitePaired is the median over rounds of way's suite time ÷ other's.
+func (r *Report) suitePaired(way, other string) stat {
+	by := map[int]SuiteSample{}
+	for _, s := range r.suiteOK(other) {
+		by[s.Round] = s
+	}
+	var v []float64
+	for _, s := range r.suiteOK(way) {
+		if o, ok := by[s.Round]; ok && o.Suite > 0 {
+			v = append(v, s.Suite.Seconds()/o.Suite.Seconds())
+		}
+	}
+	return stats(v)
+}
+
+func (r *Report) suiteTable() string {
+	if len(r.Suite) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	ways := r.suiteWaysRun()
+	rounds, tests := 0, 0
+	for _, s := range r.Suite {
+		rounds, tests = max(rounds, s.Round), s.Tests
+	}
+	fmt.Fprintf(&b, "## A suite of %d tests, each needing a clean DS stack\n\n", tests)
+	fmt.Fprintf(&b, "The tests run one after the other; each gets a clean stack (the way's own), posts a Gateway batch "+
+		"of 3 events (201) and reads back exactly those (which fails on a stack that is not clean). "+
+		"Wait: from the test's start until its clean stack answered `/readyz`. Suite: from the first test's start until "+
+		"everything of the suite was removed (a shared stack's setup and teardown and the pool's drain included). "+
+		"%d interleaved round(s); per-test waits pooled over them. Ratios are paired by round.\n\n", rounds)
+	for _, w := range ways {
+		d := suiteWayDescriptions[w]
+		if strings.Contains(d, "%d") {
+			d = fmt.Sprintf(d, r.SuitePool)
+		}
+		fmt.Fprintf(&b, "- **%s**: %s\n", w, d)
+	}
+	b.WriteString("\n| way | suite | per-test wait, median | per-test wait, p95 | client CPU per suite | ÷ testcontainers-fresh | ÷ testcontainers-snapshot | failed tests |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, w := range ways {
+		ok := r.suiteOK(w)
+		var suites, cpus []float64
+		var waits []time.Duration
+		failed, total := 0, 0
+		for _, s := range r.Suite {
+			if s.Way == w {
+				failed += s.Failed
+				total += s.Tests
+			}
+		}
+		for _, s := range ok {
+			suites = append(suites, s.Suite.Seconds())
+			cpus = append(cpus, s.CPU.Seconds())
+			waits = append(waits, s.Waits...)
+		}
+		st := stats(suites)
+		ratio := func(other string) string {
+			if other == w {
+				return "1"
+			}
+			p := r.suitePaired(w, other)
+			if p.N == 0 {
+				return "–"
+			}
+			if p.N == 1 {
+				return fmt.Sprintf("**%.2f**", p.Med)
+			}
+			return fmt.Sprintf("**%.2f** (%.2f–%.2f)", p.Med, p.Min, p.Max)
+		}
+		suite := "–"
+		if st.N > 0 {
+			suite = secs(st.Med)
+			if st.N > 1 {
+				suite += fmt.Sprintf(" (%.2f–%.2f)", st.Min, st.Max)
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d/%d |\n", w, suite,
+			fmtWait(median(waits)), fmtWait(quantile(waits, 0.95)), secs(stats(cpus).Med),
+			ratio("testcontainers-fresh"), ratio("testcontainers-snapshot"), failed, total)
+	}
+	var errs []string
+	left := 0
+	for _, s := range r.Suite {
+		left += s.Left
+		if s.Err != "" {
+			errs = append(errs, fmt.Sprintf("- %s round %d: %d failed; first: %s", s.Way, s.Round, s.Failed, truncate(s.Err, 300)))
+		}
+	}
+	fmt.Fprintf(&b, "\nLabelled objects left after the suites: %d.\n", left)
+	if len(errs) > 0 {
+		fmt.Fprintf(&b, "\nSuite failures:\n%s\n", strings.Join(errs, "\n"))
+	}
+	b.WriteString("\n![suite of tests, each needing a clean stack](suite.png)\n\n")
+	return b.String()
+}
+
+func fmtWait(d time.Duration) string {
+	if d == 0 {
+		return "–"
+	}
+	if d < time.Second {
+		return fmt.Sprintf("%.3f s", d.Seconds())
+	}
+	return secs(d.Seconds())
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], ", ")
 }

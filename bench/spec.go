@@ -62,13 +62,16 @@ func NewSpec(parent, runID, id string, img Images) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	store, err := dsfiles.StoreSecretsYAML(pgUser, s.PGPass, s.RedisPW)
+	if err != nil {
+		return nil, err
+	}
 	files := map[string]string{
 		"pg-password":        s.PGPass,
 		"redis-password":     s.RedisPW,
 		"dsn":                s.DSN("postgres", 5432),
 		"config.yaml":        string(configYAML),
-		"db-secrets.yaml":    fmt.Sprintf("username: %q\npassword: %q\n", pgUser, s.PGPass),
-		"redis-secrets.yaml": fmt.Sprintf("password: %q\n", s.RedisPW),
+		"store-secrets.yaml": string(store),
 		"api-tokens.yaml":    fmt.Sprintf("bench: %q\n", s.Token),
 	}
 	for name, content := range files {
@@ -121,7 +124,6 @@ var pgCommand = []string{"postgres", "-c", "fsync=off", "-c", "synchronous_commi
 // dsFiles maps rendered file names to their paths in the DS container.
 var dsFiles = map[string]string{
 	"config.yaml":        dsConfigDir + "/config.yaml",
-	"db-secrets.yaml":    dsSecretsDir + "/db-secrets.yaml",
-	"redis-secrets.yaml": dsSecretsDir + "/redis-secrets.yaml",
+	"store-secrets.yaml": dsSecretsDir + "/store-secrets.yaml",
 	"api-tokens.yaml":    dsSecretsDir + "/api-tokens.yaml",
 }

@@ -12,6 +12,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for wait.ForSQL
 	mnet "github.com/moby/moby/api/types/network"
 	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/modules/postgres"
 	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 )
@@ -32,7 +33,15 @@ type tcEnv struct {
 	containers []*testcontainers.DockerContainer
 	net        *testcontainers.DockerNetwork
 	health     string
+	api        string // DS API base URL on the host
+	token      string
+	pg         *postgres.PostgresContainer // with snapshot: the postgres module's container
+	redisAddr  string                      // with snapshot: Redis on the host
+	redisPW    string
 }
+
+func (e *tcEnv) APIURL() string   { return e.api }
+func (e *tcEnv) APIToken() string { return e.token }
 
 func (e *tcEnv) HealthURL() string { return e.health }
 func (e *tcEnv) Phases() []Phase   { return nil }
@@ -55,7 +64,14 @@ func fileFrom(s *Spec, name, target string) testcontainers.ContainerFile {
 }
 
 func (t tcStack) Up(ctx context.Context, s *Spec) (Env, error) {
-	e := &tcEnv{}
+	return t.up(ctx, s, false)
+}
+
+// up starts the stack; with snapshot, Postgres comes from testcontainers-go's postgres
+// module (whose Snapshot/Restore the suite's snapshot way uses, with the password in the
+// container's environment as that module sets it) and Redis publishes its port.
+func (t tcStack) up(ctx context.Context, s *Spec, snapshot bool) (*tcEnv, error) {
+	e := &tcEnv{token: s.Token, redisPW: s.RedisPW}
 	nw, err := network.New(ctx, network.WithLabels(s.Labels()))
 	if err != nil {
 		return e, err
@@ -83,6 +99,26 @@ func (t tcStack) Up(ctx context.Context, s *Spec) (Env, error) {
 				return s.DSN(host, int(port.Num())) + "&connect_timeout=1"
 			}).WithPollInterval(t.poll).WithStartupTimeout(60*time.Second)),
 		)
+		if snapshot {
+			opts = append(common("postgres"),
+				postgres.WithDatabase(pgDB), postgres.WithUsername(pgUser), postgres.WithPassword(s.PGPass),
+				postgres.WithSQLDriver("pgx"),
+				testcontainers.WithTmpfs(map[string]string{pgDataDir: "rw"}),
+				testcontainers.WithCmd(pgCommand...),
+				testcontainers.WithWaitStrategy(wait.ForSQL("5432/tcp", "pgx", func(host string, port mnet.Port) string {
+					return s.DSN(host, int(port.Num())) + "&connect_timeout=1"
+				}).WithPollInterval(t.poll).WithStartupTimeout(60*time.Second)),
+			)
+			c, err := postgres.Run(ctx, s.Images.Postgres, opts...)
+			if c != nil {
+				e.pg = c
+				if dc, ok := c.Container.(*testcontainers.DockerContainer); ok {
+					e.add(dc)
+					pg = dc
+				}
+			}
+			return err
+		}
 		c, err := testcontainers.Run(ctx, s.Images.Postgres, opts...)
 		e.add(c)
 		pg = c
@@ -94,6 +130,9 @@ func (t tcStack) Up(ctx context.Context, s *Spec) (Env, error) {
 			testcontainers.WithWaitStrategy(wait.ForLog("Ready to accept connections").
 				WithPollInterval(t.poll).WithStartupTimeout(60*time.Second)),
 		)
+		if snapshot {
+			opts = append(opts, testcontainers.WithExposedPorts("6379/tcp"))
+		}
 		c, err := testcontainers.Run(ctx, s.Images.Redis, opts...)
 		e.add(c)
 		redis = c
@@ -102,7 +141,7 @@ func (t tcStack) Up(ctx context.Context, s *Spec) (Env, error) {
 	if err != nil {
 		return e, err
 	}
-	_, _ = pg, redis
+	_ = pg
 
 	mig, err := testcontainers.Run(ctx, s.Images.Migrate, append(common("migrate"),
 		testcontainers.WithEnv(map[string]string{"DSMIGRATE_DSN_FILE": dsnPath}),
@@ -120,6 +159,13 @@ func (t tcStack) Up(ctx context.Context, s *Spec) (Env, error) {
 	if st.ExitCode != 0 {
 		return e, fmt.Errorf("migrate exited %d", st.ExitCode)
 	}
+	if snapshot {
+		// Before the DS connects: CREATE DATABASE ... WITH TEMPLATE needs the source
+		// database without other sessions.
+		if err := e.pg.Snapshot(ctx); err != nil {
+			return e, fmt.Errorf("snapshot: %w", err)
+		}
+	}
 
 	var files []testcontainers.ContainerFile
 	for f, target := range dsFiles {
@@ -128,7 +174,7 @@ func (t tcStack) Up(ctx context.Context, s *Spec) (Env, error) {
 	ds, err := testcontainers.Run(ctx, s.Images.DataStorage, append(common("datastorage"),
 		testcontainers.WithEnv(map[string]string{"CONFIG_PATH": dsConfigDir + "/config.yaml"}),
 		testcontainers.WithFiles(files...),
-		testcontainers.WithExposedPorts("8081/tcp"),
+		testcontainers.WithExposedPorts("8080/tcp", "8081/tcp"),
 		testcontainers.WithWaitStrategy(wait.ForHTTP("/readyz").WithPort("8081/tcp").
 			WithPollInterval(t.poll).WithStartupTimeout(60*time.Second)),
 	)...)
@@ -145,6 +191,18 @@ func (t tcStack) Up(ctx context.Context, s *Spec) (Env, error) {
 		return e, err
 	}
 	e.health = fmt.Sprintf("http://%s:%s/readyz", host, p.Port())
+	ap, err := ds.MappedPort(ctx, "8080/tcp")
+	if err != nil {
+		return e, err
+	}
+	e.api = fmt.Sprintf("http://%s:%s", host, ap.Port())
+	if snapshot {
+		rp, err := redis.MappedPort(ctx, "6379/tcp")
+		if err != nil {
+			return e, err
+		}
+		e.redisAddr = fmt.Sprintf("%s:%s", host, rp.Port())
+	}
 	return e, nil
 }
 

@@ -59,12 +59,22 @@
 // the Docker API, which is much faster than `terraform destroy` (DSENV_TEARDOWN=destroy
 // runs the real destroy).
 //
+// Warm pool: WithPool(n) (DSENV_POOL=n) keeps n spare environments of the same
+// configuration applied in the background; New takes a ready one and a new spare starts
+// behind it. Other variables, images, labels or modules get a pool of their own (keyed by
+// a hash of the configuration). After the test, the environment it used is removed in the
+// background. Spares are owned by the process like any environment: ClosePools (from
+// TestMain) removes those nobody took and waits for the background removals, else the
+// reaper removes what is left when the process exits, and SIGINT/SIGTERM remove them with
+// the rest.
+//
 // Environment variables: DSENV_KEEP (1: keep a failed test's environment and print how to
 // reach and remove it; always), DSENV_ARTIFACTS_DIR, DSENV_TIMINGS_FILE (JSON lines of
 // per-phase timings), DSENV_TF_BINARY (terraform or tofu), DSENV_TEARDOWN (fast or
 // destroy), DSENV_TIMEOUT, DSENV_VERBOSE (stream Terraform's output), DSENV_CACHE_DIR
 // (where the provider mirror is), DSENV_POSTGRES_IMAGE, DSENV_REDIS_IMAGE,
 // DSENV_DATASTORAGE_IMAGE, DSENV_MIGRATE_IMAGE (other images), DSENV_MIGRATIONS_DIR (the
-// DS's own goose migrations), DSENV_REAPER=0 (no reaper),
+// DS's own goose migrations), DSENV_REAPER=0 (no reaper), DSENV_POOL (spare environments
+// kept applied),
 // DSENV_REATTACH=0 (Terraform launches the provider itself).
 package tfharness

@@ -57,6 +57,7 @@ type Env struct {
 
 	reattach        tfexec.ReattachInfo // the environment's own provider process, if any
 	providerStopped chan struct{}       // closed once that process exited
+	pooled          bool                // a spare of a pool (WithPool), handed to a test
 }
 
 // New brings up an environment for the test t and registers its teardown with
@@ -89,7 +90,8 @@ func New(t TestingT, opts ...Option) *Env {
 
 // Up brings up an environment; the caller must call Down (TestMain, Ginkgo's
 // SynchronizedBeforeSuite/AfterSuite). On error nothing is left behind unless
-// DSENV_KEEP asks for it, and the error names the environment and the step.
+// DSENV_KEEP asks for it, and the error names the environment and the step. With
+// WithPool (DSENV_POOL) it takes a spare of the pool of its configuration instead.
 func Up(ctx context.Context, opts ...Option) (*Env, error) {
 	cfg := newConfig(opts)
 	if cfg.err != nil {
@@ -97,6 +99,13 @@ func Up(ctx context.Context, opts ...Option) (*Env, error) {
 	}
 	if cfg.logger == nil {
 		cfg.logger = stderrLogger{}
+	}
+	if cfg.pool > 0 {
+		p, err := poolFor(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("tfharness: %w", err)
+		}
+		return p.take(ctx, cfg)
 	}
 	e, err := newEnv(cfg)
 	if err != nil {

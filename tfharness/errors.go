@@ -6,8 +6,8 @@ import (
 )
 
 // Error is what Up, New and Down fail with: which environment, which step and why.
-// Steps: docker, prepare, reaper, init, copy, network, apply, outputs, ready, auth (one
-// authenticated request through the auth stand-in), destroy.
+// Steps: docker, prepare, reaper, init, copy, images, network, apply, outputs, ready, auth
+// (one authenticated request through the auth stand-in), destroy.
 // A container that exited during the apply is in Err with its last log lines.
 type Error struct {
 	Env  string // environment id

@@ -95,6 +95,7 @@ type config struct {
 	signals      *bool  // nil: handle SIGINT/SIGTERM unless a test framework does (frameworkHandlesSignals)
 	ownerLabel   string // dsenv.owner to write instead of this process's (Shared)
 	envID        string // the id to use instead of a new one (Shared records it before Up)
+	pool         int    // spare environments kept applied (WithPool, DSENV_POOL)
 	err          error  // the first invalid option or environment variable
 }
 
@@ -134,6 +135,13 @@ func newConfig(opts []Option) *config {
 	}
 	if v := os.Getenv("DSENV_VERBOSE"); v != "" {
 		c.verbose, _ = strconv.ParseBool(v)
+	}
+	if v := os.Getenv("DSENV_POOL"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			c.setErr(fmt.Errorf("DSENV_POOL=%q: want a number of spare environments (0: no pool)", v))
+		} else {
+			c.pool = n
+		}
 	}
 	if v := os.Getenv("DSENV_TIMEOUT"); v != "" {
 		if c.timeout, err = time.ParseDuration(v); err != nil || c.timeout <= 0 {
@@ -412,3 +420,22 @@ func (o signalsOption) apply(c *config) { v := bool(o); c.signals = &v }
 // The default is true, except in a test binary that links Ginkgo v2 (its flags are
 // registered), where it is false.
 func WithSignalHandling(on bool) Option { return signalsOption(on) }
+
+type poolOption int
+
+func (o poolOption) apply(c *config) {
+	if o < 0 {
+		c.setErr(fmt.Errorf("WithPool(%d): want 0 (no pool) or more spare environments", int(o)))
+		return
+	}
+	c.pool = int(o)
+}
+
+// WithPool keeps n spare environments of this configuration applied in the background
+// (DSENV_POOL=n): New and Up take a ready one, so a test waits only when the pool ran dry,
+// and a new spare starts behind it. Environments asked for with other variables, images,
+// labels or modules come from a pool of their own. After the test, New removes the
+// environment it used in the background. ClosePools (call it from TestMain) removes the
+// spares nobody took and waits for those removals; without it the reaper removes what is
+// left when the process exits. 0: no pool.
+func WithPool(n int) Option { return poolOption(n) }

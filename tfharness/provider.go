@@ -116,10 +116,10 @@ func (e *Env) startProvider(ctx context.Context) chan *provider {
 		return ch
 	}
 	bin := cache.ProviderBinary(e.proc.cacheDir, tfbin.ProviderHost(e.cfg.binary))
-	env := tfbin.Env(map[string]string{"DSENV_ENV": e.ID, "DSENV_OWNER": e.Owner,
+	env := goEnv(tfbin.Env(map[string]string{"DSENV_ENV": e.ID, "DSENV_OWNER": e.Owner,
 		// Its plugin socket goes in the process's directory, which the reaper removes: a
 		// provider killed outright leaves no socket file in /tmp.
-		"PLUGIN_UNIX_SOCKET_DIR": e.proc.base})
+		"PLUGIN_UNIX_SOCKET_DIR": e.proc.base}))
 	go func() {
 		p, err := startProvider(ctx, bin, tfbin.ProviderHost(e.cfg.binary)+"/kreuzwerker/docker", env)
 		if err != nil {

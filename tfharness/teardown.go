@@ -52,6 +52,12 @@ func (e *Env) finish(failed bool) error {
 		e.report(failed)
 		return nil
 	}
+	if e.pooled && !interrupted.Load() {
+		// The test is over and the next one takes a spare: remove this one in the
+		// background (ClosePools waits for it; the reaper covers a process that exits first).
+		downInBackground(e, failed)
+		return nil
+	}
 	defer awaitSignalTeardown()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

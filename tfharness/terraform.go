@@ -1,21 +1,36 @@
 package tfharness
 
 import (
+	"os"
 	"time"
 
 	"github.com/dsenv/dsenv/internal/tfbin"
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
+// tfGOGC is the Go garbage collector's target for the Terraform and provider processes
+// the harness starts, unless GOGC is set: both are short-lived and allocate a lot, and at
+// the default (100) the collector costs about 0.14 s of their 0.74 s of CPU per environment;
+// at 400 their peak memory grows from about 95 to 130-150 MB (off: 295 MB, no faster).
+const tfGOGC = "400"
+
+// goEnv adds GOGC=tfGOGC to env unless the harness's own environment sets GOGC.
+func goEnv(env map[string]string) map[string]string {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		env["GOGC"] = tfGOGC
+	}
+	return env
+}
+
 func (e *Env) tfEnv() map[string]string {
-	return tfbin.Env(map[string]string{
+	return goEnv(tfbin.Env(map[string]string{
 		"TF_CLI_CONFIG_FILE": e.proc.cliConfig,
 		"TF_DATA_DIR":        e.dataDir,
 		// Markers the reaper and an aborted apply use to find stray Terraform and
 		// provider processes.
 		"DSENV_ENV":   e.ID,
 		"DSENV_OWNER": e.Owner,
-	})
+	}))
 }
 
 func (e *Env) newTerraform() (*tfexec.Terraform, error) {

@@ -17,6 +17,9 @@ type Timings struct {
 	Ready   time.Duration // outputs read, DS readiness confirmed
 	Destroy time.Duration // teardown
 	Retries int           // applies repeated after a transient error
+	// Wait is how long New waited for a spare of the pool (WithPool); the phases above
+	// then ran in the background before the test asked.
+	Wait time.Duration
 }
 
 // Up is the time from the start until the environment was ready.
@@ -27,6 +30,9 @@ func (t Timings) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "up %s (copy %s, init %s, network %s, apply %s, ready %s)",
 		round(t.Up()), round(t.Copy), round(t.Init), round(t.Network), round(t.Apply), round(t.Ready))
+	if t.Wait > 0 {
+		fmt.Fprintf(&b, ", pool wait %s", round(t.Wait))
+	}
 	if t.Destroy > 0 {
 		fmt.Fprintf(&b, ", destroy %s", round(t.Destroy))
 	}
@@ -62,6 +68,8 @@ type timingsRecord struct {
 	UpS       float64 `json:"up_s"`
 	DestroyS  float64 `json:"destroy_s"`
 	Retries   int     `json:"retries"`
+	Pooled    bool    `json:"pooled,omitempty"`
+	WaitS     float64 `json:"wait_s,omitempty"`
 	Parallel  int     `json:"parallel"`
 	Timestamp int64   `json:"ts"`
 }
@@ -100,6 +108,7 @@ func (e *Env) report(failed bool) {
 		CopyS: t.Copy.Seconds(), InitS: t.Init.Seconds(), NetworkS: t.Network.Seconds(),
 		ApplyS: t.Apply.Seconds(), ReadyS: t.Ready.Seconds(), UpS: t.Up().Seconds(),
 		DestroyS: t.Destroy.Seconds(), Retries: t.Retries, Parallel: trackedPeak(),
+		Pooled: e.pooled, WaitS: t.Wait.Seconds(),
 		Timestamp: time.Now().Unix(),
 	}
 	if err := appendTimings(e.cfg.timingsFile, rec); err != nil {

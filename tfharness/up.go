@@ -102,6 +102,9 @@ func (e *Env) up(ctx context.Context) error {
 			vars[name] = v
 		}
 	}
+	if err := e.resolveImages(ctx, d, vars); err != nil {
+		return err
+	}
 	t0 := time.Now()
 	if err := e.ownNetwork(ctx, d, vars); err != nil {
 		return err

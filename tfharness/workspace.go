@@ -181,15 +181,18 @@ type template struct {
 // embeddedTree is the dsenv module tree shipped inside the binary.
 var embeddedTree = sync.OnceValues(func() (*tree, error) { return loadTree(dsterraform.FS) })
 
+// tree is the module tree cfg applies: the embedded one unless WithModules.
+func (c *config) tree() (*tree, error) {
+	if c.modules == nil {
+		return embeddedTree()
+	}
+	return loadTree(c.modules)
+}
+
 // template returns the initialised template for cfg's tree and binary, creating it on
 // first use (first is true for the caller that created it).
 func (p *process) template(ctx context.Context, cfg *config) (t *template, first bool, err error) {
-	var tr *tree
-	if cfg.modules == nil {
-		tr, err = embeddedTree()
-	} else {
-		tr, err = loadTree(cfg.modules)
-	}
+	tr, err := cfg.tree()
 	if err != nil {
 		return nil, false, err
 	}

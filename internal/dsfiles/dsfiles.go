@@ -13,7 +13,10 @@ import (
 	dsterraform "github.com/dsenv/dsenv/terraform"
 )
 
-const templatePath = "modules/datastorage/templates/config.yaml.tftpl"
+const (
+	templatePath     = "modules/datastorage/templates/config.yaml.tftpl"
+	storeSecretsPath = "modules/datastorage/templates/store-secrets.yaml.tftpl"
+)
 
 // Config holds the values the module passes to templatefile, under the same names.
 type Config struct {
@@ -46,8 +49,12 @@ type Redis struct {
 	DLQMaxLen int
 }
 
-// Files are the paths of the secrets files as the DS sees them.
-type Files struct{ DBSecrets, RedisSecrets, APITokens string }
+// Files are the paths of the secrets files as the DS sees them: PostgreSQL's and Redis'
+// secrets share one file (StoreSecretsYAML), under the keys Keys names.
+type Files struct{ StoreSecrets, APITokens string }
+
+// Keys of the store secrets file, as the module names them.
+var Keys = map[string]string{"db_username": "db_username", "db_password": "db_password", "redis_password": "redis_password"}
 
 type Startup struct {
 	ConnectAttempts int
@@ -71,9 +78,8 @@ func Defaults() Config {
 			SSLMode: "disable", MaxOpenConns: 25, MaxIdleConns: 5, ConnMaxLifetime: "5m",
 			ConnMaxIdleTime: "10m", StatementTimeout: "30s", LockTimeout: "10s", WriteTimeout: "3s"},
 		Redis: Redis{Addr: "redis:6379", DLQMaxLen: 10000},
-		Files: Files{DBSecrets: "/etc/datastorage/secrets/db-secrets.yaml",
-			RedisSecrets: "/etc/datastorage/secrets/redis-secrets.yaml",
-			APITokens:    "/etc/datastorage/secrets/api-tokens.yaml"},
+		Files: Files{StoreSecrets: "/etc/datastorage/secrets/store-secrets.yaml",
+			APITokens: "/etc/datastorage/secrets/api-tokens.yaml"},
 		Startup: Startup{ConnectAttempts: 10, ConnectInterval: "2s"},
 		DLQ:     DLQ{RetryInterval: "1s", MaxRetries: 5},
 	}
@@ -94,8 +100,8 @@ func (c Config) values() map[string]any {
 			"statement_timeout": d.StatementTimeout, "lock_timeout": d.LockTimeout,
 			"write_timeout": d.WriteTimeout},
 		"redis": map[string]any{"addr": c.Redis.Addr, "dlq_max_len": c.Redis.DLQMaxLen},
-		"files": map[string]any{"db_secrets": c.Files.DBSecrets, "redis_secrets": c.Files.RedisSecrets,
-			"api_tokens": c.Files.APITokens},
+		"files": map[string]any{"store_secrets": c.Files.StoreSecrets, "api_tokens": c.Files.APITokens},
+		"keys":  keys(),
 		"startup": map[string]any{"connect_attempts": c.Startup.ConnectAttempts,
 			"connect_interval": c.Startup.ConnectInterval},
 		"dlq": map[string]any{"retry_interval": c.DLQ.RetryInterval, "max_retries": c.DLQ.MaxRetries},
@@ -114,12 +120,31 @@ func (c Config) YAML() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render(string(tmpl), c.values())
+	return render(templatePath, string(tmpl), c.values())
 }
 
-func render(tmpl string, vals map[string]any) ([]byte, error) {
+// StoreSecretsYAML renders the file holding PostgreSQL's user and password and Redis'
+// password ("" for no AUTH), at Files.StoreSecrets.
+func StoreSecretsYAML(username, password, redisPassword string) ([]byte, error) {
+	tmpl, err := dsterraform.FS.ReadFile(storeSecretsPath)
+	if err != nil {
+		return nil, err
+	}
+	return render(storeSecretsPath, string(tmpl), map[string]any{"keys": keys(),
+		"username": username, "password": password, "redis_password": redisPassword})
+}
+
+func keys() map[string]any {
+	m := make(map[string]any, len(Keys))
+	for k, v := range Keys {
+		m[k] = v
+	}
+	return m
+}
+
+func render(name, tmpl string, vals map[string]any) ([]byte, error) {
 	if strings.Contains(tmpl, "%{") {
-		return nil, fmt.Errorf("%s: template directives (%%{...}) are not supported by dsfiles", templatePath)
+		return nil, fmt.Errorf("%s: template directives (%%{...}) are not supported by dsfiles", name)
 	}
 	var errs []string
 	out := interpolation.ReplaceAllStringFunc(tmpl, func(m string) string {
@@ -143,7 +168,7 @@ func render(tmpl string, vals map[string]any) ([]byte, error) {
 		return fmt.Sprint(v)
 	})
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %s", templatePath, strings.Join(errs, "; "))
+		return nil, fmt.Errorf("%s: %s", name, strings.Join(errs, "; "))
 	}
 	return []byte(out), nil
 }

@@ -24,6 +24,10 @@ func TestDefaultsRenderEveryKeyOfTheModulesTemplate(t *testing.T) {
 	assert.Equal(t, "5m", doc["database"]["connMaxLifetime"]) // the real DS requires it
 	assert.Equal(t, "3s", doc["database"]["writeTimeout"])
 	assert.Equal(t, "/etc/datastorage/secrets/api-tokens.yaml", doc["auth"]["tokensFile"])
+	assert.Equal(t, "/etc/datastorage/secrets/store-secrets.yaml", doc["database"]["secretsFile"])
+	assert.Equal(t, doc["database"]["secretsFile"], doc["redis"]["secretsFile"])
+	assert.Equal(t, "db_password", doc["database"]["passwordKey"])
+	assert.Equal(t, "redis_password", doc["redis"]["passwordKey"])
 	assert.Equal(t, "info", doc["logging"]["level"])
 }
 
@@ -44,9 +48,17 @@ func TestRenderRejectsWhatItCannotRenderFaithfully(t *testing.T) {
 		"%{ if true }x%{ endif }\n":         "template directives",
 		"a: ${jsonencode(files.missing)}\n": "unknown value files.missing",
 	} {
-		_, err := render(tmpl, Defaults().values())
+		_, err := render("test", tmpl, Defaults().values())
 		if assert.Error(t, err, tmpl) {
 			assert.True(t, strings.Contains(err.Error(), want), "%q: %v", tmpl, err)
 		}
 	}
+}
+
+func TestStoreSecretsHoldBothStoresUnderTheKeysTheConfigNames(t *testing.T) {
+	b, err := StoreSecretsYAML("ds", `p@ss: "w"`, "")
+	require.NoError(t, err)
+	var doc map[string]string
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	assert.Equal(t, map[string]string{"db_username": "ds", "db_password": `p@ss: "w"`, "redis_password": ""}, doc)
 }

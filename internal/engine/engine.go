@@ -410,3 +410,15 @@ func (d *Client) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ImageID returns the id (sha256:...) of a local image, by name or id. A missing image is
+// an *APIError with Status 404.
+func (d *Client) ImageID(ctx context.Context, ref string) (string, error) {
+	var out struct {
+		ID string `json:"Id"`
+	}
+	if _, err := d.do(ctx, http.MethodGet, "/images/"+ref+"/json", nil, &out); err != nil {
+		return "", err
+	}
+	return out.ID, nil
+}

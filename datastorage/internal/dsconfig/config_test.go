@@ -278,10 +278,14 @@ func TestParseByteSize(t *testing.T) {
 // through internal/dsfiles) is one the DS loads as written.
 func TestTheRenderedConfigLoads(t *testing.T) {
 	f := newFixture(t)
+	store := filepath.Join(f.dir, "store-secrets.yaml")
+	b, err := dsfiles.StoreSecretsYAML("ds-user", "s3cret", "")
+	require.NoError(t, err)
+	f.write(t, store, string(b))
 	c := dsfiles.Defaults()
-	c.Files = dsfiles.Files{DBSecrets: f.dbSecrets, RedisSecrets: f.redisSecrets, APITokens: f.tokens}
+	c.Files = dsfiles.Files{StoreSecrets: store, APITokens: f.tokens}
 	c.Database.WriteTimeout = "1500ms"
-	b, err := c.YAML()
+	b, err = c.YAML()
 	require.NoError(t, err)
 	f.config = string(b)
 	cfg, err := f.load(t, nil)
@@ -292,6 +296,9 @@ func TestTheRenderedConfigLoads(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, cfg.Database.ConnMaxIdleTime)
 	assert.Equal(t, 1500*time.Millisecond, cfg.Database.WriteTimeout)
 	assert.Equal(t, "redis:6379", cfg.Redis.Addr)
+	assert.Equal(t, "ds-user", cfg.Database.User)
+	assert.Equal(t, "s3cret", cfg.Database.Password)
+	assert.Equal(t, "", cfg.Redis.Password)
 	assert.Equal(t, 10, cfg.Startup.ConnectAttempts)
 	assert.ElementsMatch(t, []string{"tok-a", "tok-b"}, cfg.Auth.Tokens)
 }

@@ -181,9 +181,10 @@ func writeDSConfig(t *testing.T, s *stack, o dsOptions) (path, token string, por
 	if s.rd != nil {
 		redisPW = s.rd.Password
 	}
+	store, err := dsfiles.StoreSecretsYAML(s.pg.User, s.pg.Password, redisPW)
+	require.NoError(t, err)
 	files := map[string]string{
-		"db-secrets.yaml":    fmt.Sprintf("username: %s\npassword: %s\n", s.pg.User, s.pg.Password),
-		"redis-secrets.yaml": fmt.Sprintf("password: %q\n", redisPW),
+		"store-secrets.yaml": string(store),
 		"api-tokens.yaml":    fmt.Sprintf("gateway: %s\n", token),
 	}
 	for name, content := range files {
@@ -195,8 +196,7 @@ func writeDSConfig(t *testing.T, s *stack, o dsOptions) (path, token string, por
 	c.Database.Host, c.Database.Port, c.Database.Name, c.Database.User = "127.0.0.1", o.pgPort, s.pg.DB, s.pg.User
 	c.Database.MaxOpenConns, c.Database.WriteTimeout = 20, o.writeTimeout.String()
 	c.Redis.Addr = o.redisAddr
-	c.Files = dsfiles.Files{DBSecrets: filepath.Join(dir, "db-secrets.yaml"),
-		RedisSecrets: filepath.Join(dir, "redis-secrets.yaml"), APITokens: filepath.Join(dir, "api-tokens.yaml")}
+	c.Files = dsfiles.Files{StoreSecrets: filepath.Join(dir, "store-secrets.yaml"), APITokens: filepath.Join(dir, "api-tokens.yaml")}
 	c.Startup = dsfiles.Startup{ConnectAttempts: o.attempts, ConnectInterval: o.connectInterval.String()}
 	c.DLQ.RetryInterval = o.retryInterval.String()
 	cfg, err := c.YAML()

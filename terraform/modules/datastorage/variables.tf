@@ -30,7 +30,7 @@ variable "alias" {
 }
 
 variable "image" {
-  description = "DS image: the reference dsenv/datastorage:latest or the real Data Storage image."
+  description = "DS image: the reference dsenv/datastorage:latest or the real Data Storage image. An image id (sha256:...) is used as it is, without looking it up."
   type        = string
   default     = "dsenv/datastorage:latest"
 
@@ -122,7 +122,7 @@ variable "postgres" {
 }
 
 variable "postgres_password" {
-  description = "Password of postgres.user; rendered into db-secrets.yaml."
+  description = "Password of postgres.user; rendered into store-secrets.yaml."
   type        = string
   sensitive   = true
 
@@ -143,7 +143,7 @@ variable "redis_addr" {
 }
 
 variable "redis_password" {
-  description = "Redis password; rendered into redis-secrets.yaml (an empty string means no AUTH)."
+  description = "Redis password; rendered into store-secrets.yaml (an empty string means no AUTH)."
   type        = string
   sensitive   = true
 }

@@ -3,7 +3,10 @@
 
 locals {
   dsn_file = "/etc/dsmigrate/dsn"
-  image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
+  # An image id (sha256:..., what tfharness passes after resolving the name through the
+  # Docker API) is used as it is: no data source, whose lookup lists every local image.
+  image_is_id = startswith(var.image, "sha256:")
+  image_id    = local.image_is_id ? var.image : var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
 
   env = merge(var.extra_env, {
     DSMIGRATE_DSN_FILE = local.dsn_file
@@ -16,12 +19,12 @@ locals {
 }
 
 data "docker_image" "this" {
-  count = var.pull_image ? 0 : 1
+  count = var.pull_image || local.image_is_id ? 0 : 1
   name  = var.image
 }
 
 resource "docker_image" "this" {
-  count        = var.pull_image ? 1 : 0
+  count        = var.pull_image && !local.image_is_id ? 1 : 0
   name         = var.image
   keep_locally = true
 }

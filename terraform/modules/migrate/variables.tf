@@ -19,7 +19,7 @@ variable "network_name" {
 }
 
 variable "image" {
-  description = "Migration image: dsenv/migrate:latest or one with the same contract (DSMIGRATE_DSN_FILE, DSMIGRATE_WAIT, DSMIGRATE_DIR; exit 0 when migrated)."
+  description = "Migration image: dsenv/migrate:latest or one with the same contract (DSMIGRATE_DSN_FILE, DSMIGRATE_WAIT, DSMIGRATE_DIR; exit 0 when migrated). An image id (sha256:...) is used as it is, without looking it up."
   type        = string
   default     = "dsenv/migrate:latest"
 

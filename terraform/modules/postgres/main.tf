@@ -9,7 +9,13 @@ locals {
   fast_args = var.durable ? [] : ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
   command   = concat(["postgres"], flatten([for a in concat(local.fast_args, var.extra_args) : ["-c", a]]))
 
-  image_id = var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
+  # An image id (sha256:..., what tfharness passes after resolving the name through the
+
+  # Docker API) is used as it is: no data source, whose lookup lists every local image.
+
+  image_is_id = startswith(var.image, "sha256:")
+
+  image_id = local.image_is_id ? var.image : var.pull_image ? docker_image.this[0].image_id : data.docker_image.this[0].id
 
   # The data volume: the caller's (var.volume_name) or the module's own, only when durable.
   volume = !var.durable ? null : (var.volume_name != "" ? var.volume_name : docker_volume.data[0].name)
@@ -23,12 +29,12 @@ locals {
 }
 
 data "docker_image" "this" {
-  count = var.pull_image ? 0 : 1
+  count = var.pull_image || local.image_is_id ? 0 : 1
   name  = var.image
 }
 
 resource "docker_image" "this" {
-  count        = var.pull_image ? 1 : 0
+  count        = var.pull_image && !local.image_is_id ? 1 : 0
   name         = var.image
   keep_locally = true
 }

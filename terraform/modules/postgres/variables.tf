@@ -30,7 +30,7 @@ variable "alias" {
 }
 
 variable "image" {
-  description = "PostgreSQL image. The local dsenv/postgres:15 or any image with the official postgres image's environment contract (postgres:16-alpine)."
+  description = "PostgreSQL image. The local dsenv/postgres:15 or any image with the official postgres image's environment contract (postgres:16-alpine). An image id (sha256:...) is used as it is, without looking it up."
   type        = string
   default     = "dsenv/postgres:15"
 

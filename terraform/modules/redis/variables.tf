@@ -30,7 +30,7 @@ variable "alias" {
 }
 
 variable "image" {
-  description = "Redis image: the local dsenv/redis:7 or the official redis image (redis:7-alpine). Its command must accept `redis-server <config file>`."
+  description = "Redis image: the local dsenv/redis:7 or the official redis image (redis:7-alpine). Its command must accept `redis-server <config file>`. An image id (sha256:...) is used as it is, without looking it up."
   type        = string
   default     = "dsenv/redis:7"
 

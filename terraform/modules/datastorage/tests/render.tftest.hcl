@@ -51,8 +51,9 @@ run "config_carries_every_key_the_real_ds_requires" {
       yamldecode(output.config_yaml).database.name == "audit" &&
       yamldecode(output.config_yaml).database.user == "ds" &&
       yamldecode(output.config_yaml).database.sslMode == "disable" &&
-      yamldecode(output.config_yaml).database.secretsFile == "/etc/datastorage/secrets/db-secrets.yaml" &&
-      yamldecode(output.config_yaml).database.passwordKey == "password"
+      yamldecode(output.config_yaml).database.secretsFile == "/etc/datastorage/secrets/store-secrets.yaml" &&
+      yamldecode(output.config_yaml).database.usernameKey == "db_username" &&
+      yamldecode(output.config_yaml).database.passwordKey == "db_password"
     )
     error_message = "database section does not follow the inputs: ${output.config_yaml}"
   }
@@ -60,7 +61,8 @@ run "config_carries_every_key_the_real_ds_requires" {
   assert {
     condition = (
       yamldecode(output.config_yaml).redis.addr == "redis:6379" &&
-      yamldecode(output.config_yaml).redis.secretsFile == "/etc/datastorage/secrets/redis-secrets.yaml" &&
+      yamldecode(output.config_yaml).redis.secretsFile == "/etc/datastorage/secrets/store-secrets.yaml" &&
+      yamldecode(output.config_yaml).redis.passwordKey == "redis_password" &&
       yamldecode(output.config_yaml).auth.tokensFile == "/etc/datastorage/secrets/api-tokens.yaml"
     )
     error_message = "redis/auth sections do not follow the inputs: ${output.config_yaml}"
@@ -97,13 +99,8 @@ run "secrets_files_are_rendered_and_read_only" {
   command = plan
 
   assert {
-    condition     = nonsensitive(yamldecode(one([for u in docker_container.this.upload : u.content if u.file == "/etc/datastorage/secrets/db-secrets.yaml"]))) == { username = "ds", password = "pgpw-7f3a" }
-    error_message = "db-secrets.yaml must hold username and password"
-  }
-
-  assert {
-    condition     = nonsensitive(yamldecode(one([for u in docker_container.this.upload : u.content if u.file == "/etc/datastorage/secrets/redis-secrets.yaml"]))) == { password = "rdpw-9c1e" }
-    error_message = "redis-secrets.yaml must hold the password"
+    condition     = nonsensitive(yamldecode(one([for u in docker_container.this.upload : u.content if u.file == "/etc/datastorage/secrets/store-secrets.yaml"]))) == { db_username = "ds", db_password = "pgpw-7f3a", redis_password = "rdpw-9c1e" }
+    error_message = "store-secrets.yaml must hold the PostgreSQL username and password and the Redis password under the keys config.yaml names"
   }
 
   assert {
@@ -117,8 +114,8 @@ run "secrets_files_are_rendered_and_read_only" {
   }
 
   assert {
-    condition     = length(docker_container.this.upload) == 4
-    error_message = "expected config.yaml and three secrets files"
+    condition     = length(docker_container.this.upload) == 3
+    error_message = "expected config.yaml and two secrets files (PostgreSQL and Redis in one, the API tokens apart)"
   }
 }
 
