@@ -11,8 +11,10 @@ import (
 	"github.com/dsenv/dsenv/internal/engine"
 )
 
-// imageVars are the root module's image variables the harness resolves.
-var imageVars = []string{"postgres_image", "redis_image", "migrate_image", "datastorage_image"}
+// imageVars are the root module's image variables the harness resolves. Not the DS's:
+// the modules tell the reference DS (dsenv/datastorage) from any other by its name, which
+// decides whether the DS's own migrations and a healthcheck are needed.
+var imageVars = []string{"postgres_image", "redis_image", "migrate_image"}
 
 // resolveImages replaces each image name of vars (the caller's, else the variable's
 // default) by the local image's id through the Docker API, a few milliseconds each. The
@@ -68,11 +70,20 @@ func (e *Env) resolveImages(ctx context.Context, d *engine.Client, vars map[stri
 }
 
 // defaultString is the string default of a root module variable, "" when it has none.
+// A root that passes its inputs on to modules/stack (default null) has it there.
 func (t *template) defaultString(name string) string {
+	if v := t.defaultIn(t.root, name); v != "" {
+		return v
+	}
+	return t.defaultIn("modules/stack", name)
+}
+
+// defaultIn is the string default of variable name in the module at dir of the tree.
+func (t *template) defaultIn(dir, name string) string {
 	start := regexp.MustCompile(`(?m)^\s*variable\s+"` + regexp.QuoteMeta(name) + `"\s*\{`)
 	def := regexp.MustCompile(`(?m)^\s*default\s*=\s*"([^"]*)"`)
 	for _, f := range t.tree.files {
-		if !strings.HasPrefix(f.path, t.root+"/") || strings.Contains(strings.TrimPrefix(f.path, t.root+"/"), "/") {
+		if !strings.HasPrefix(f.path, dir+"/") || strings.Contains(strings.TrimPrefix(f.path, dir+"/"), "/") {
 			continue
 		}
 		loc := start.FindIndex(f.data)
