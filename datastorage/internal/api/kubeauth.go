@@ -21,6 +21,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// reviewTimeout bounds one TokenReview or SubjectAccessReview, name resolution included: an
+// unreachable API answers 500 "Authentication service unavailable" within it, sooner than
+// a client (or the harness's readiness request, 5 s) gives up on the DS.
+const reviewTimeout = 2 * time.Second
+
 // KubeService is the service name the access checks name (resourceAttributes.name): the
 // real DS's.
 const KubeService = "data-storage-service"
@@ -83,7 +88,7 @@ func NewKubeFromKubeconfig(path, namespace string) (*Kube, error) {
 		if c.Name != cluster || c.Cluster.Server == "" {
 			continue
 		}
-		k := &Kube{Server: strings.TrimRight(c.Cluster.Server, "/"), Namespace: namespace, Client: &http.Client{Timeout: 5 * time.Second}}
+		k := &Kube{Server: strings.TrimRight(c.Cluster.Server, "/"), Namespace: namespace, Client: &http.Client{Timeout: reviewTimeout}}
 		switch {
 		case strings.HasPrefix(c.Cluster.Server, "http://"):
 			return k, nil
