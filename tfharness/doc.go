@@ -10,7 +10,7 @@
 //	}
 //
 // For suites that share one environment (TestMain, Ginkgo), Up and Env.Down; for
-// terratest-style suites, TerratestOptions returns *terraform.Options.
+// terratest-style suites, package tfharness/terratest returns *terraform.Options.
 //
 // Ginkgo and other processes: Env.Marshal on the process that ran Up returns a versioned
 // JSON payload (it holds the secrets) that Attach turns into an Env in any process; an
