@@ -381,9 +381,11 @@ func downPhases(e Env) []Phase {
 	return nil
 }
 
-// snapshotImages tags each image as dsenv-bench/<name>:<runID> and returns the new refs:
-// every stack of the run then starts the same image ids, even if `make setup` or a test
-// retags or removes the dsenv/* images meanwhile. untagImages removes the tags again.
+// snapshotImages tags each image as <its repository>:bench-<runID> and returns the new
+// refs: every stack of the run then starts the same image ids, even if `make setup` or a
+// test retags or removes the dsenv/* images meanwhile. The repository stays the image's
+// own, so dsenv/datastorage is still taken for the reference DS. untagImages removes the
+// tags again.
 func snapshotImages(ctx context.Context, img Images, runID string) (Images, map[string]string, error) {
 	ids := map[string]string{}
 	var missing []string
@@ -393,14 +395,11 @@ func snapshotImages(ctx context.Context, img Images, runID string) (Images, map[
 			missing = append(missing, ref)
 			return ref
 		}
-		name := ref
-		if i := strings.LastIndex(name, "/"); i >= 0 {
-			name = name[i+1:]
+		repo := ref
+		if i := strings.LastIndexAny(repo, ":@"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i]
 		}
-		if i := strings.Index(name, ":"); i >= 0 {
-			name = name[:i]
-		}
-		tag := "dsenv-bench/" + name + ":" + runID
+		tag := repo + ":" + benchTag(runID)
 		if _, err := docker(ctx, nil, "tag", id, tag); err != nil {
 			missing = append(missing, ref)
 			return ref
@@ -417,14 +416,25 @@ func snapshotImages(ctx context.Context, img Images, runID string) (Images, map[
 	return out, ids, nil
 }
 
-// untagImages removes this run's dsenv-bench/*:<runID> tags (not the images they name,
-// which keep their own tags).
+// benchTag is the tag of the run's image snapshots.
+func benchTag(runID string) string { return "bench-" + runID }
+
+// untagImages removes this run's <repository>:bench-<runID> tags (not the images they
+// name, which keep their own tags).
 func untagImages(ctx context.Context, runID string) {
-	out, err := docker(ctx, nil, "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=dsenv-bench/*:"+runID)
+	out, err := docker(ctx, nil, "images", "--format", "{{.Repository}}:{{.Tag}}")
 	if err != nil || out == "" {
 		return
 	}
-	_, _ = docker(ctx, nil, append([]string{"rmi"}, strings.Fields(out)...)...)
+	var tags []string
+	for _, t := range strings.Fields(out) {
+		if strings.HasSuffix(t, ":"+benchTag(runID)) {
+			tags = append(tags, t)
+		}
+	}
+	if len(tags) > 0 {
+		_, _ = docker(ctx, nil, append([]string{"rmi"}, tags...)...)
+	}
 }
 
 func names(ss []Stack) []string {

@@ -15,7 +15,7 @@ import (
 // benchmark to end however it ends — normally, on Ctrl-C (tfharness's signal handler exits
 // the process once its own environments are gone), or by SIGKILL — and then removes every
 // container, network and volume labelled dsenv.bench=RUNID, and the run's image tags
-// (dsenv-bench/*:RUNID). It notices the end when its
+// (<repository>:bench-RUNID). It notices the end when its
 // stdin, a pipe from the parent, reaches EOF.
 
 const watchdogFlag = "-watchdog"
