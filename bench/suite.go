@@ -9,11 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/dsenv/dsenv/tfharness"
@@ -24,7 +22,7 @@ import (
 //
 //	dsenv-pool               tfharness.Up with WithPool (spares applied in the background); the used
 //	                         environment removed in the background, as tfharness.New does with a pool
-//	dsenv-reset              one dsenv environment; before each test the bench's reset (see resetDSEnv)
+//	dsenv-reset              one dsenv environment; before each test env.Reset (tfharness)
 //	testcontainers-fresh     a new testcontainers-go stack per test, torn down after it
 //	testcontainers-snapshot  one testcontainers-go stack; before each test its postgres module's
 //	                         Restore (of a Snapshot taken after the migrations, before the DS
@@ -161,7 +159,7 @@ func (r *suiteRunner) run(way string, round int) SuiteSample {
 		env := &dsenvEnv{env: e}
 		for i := 0; i < r.tests && ctx.Err() == nil; i++ {
 			test(i, func() (apiEnv, func() error, error) {
-				return env, nil, resetDSEnv(ctx, e)
+				return env, nil, e.Reset(ctx)
 			})
 		}
 		if err := e.Down(dctx); err != nil {
@@ -295,53 +293,6 @@ func gatewayTest(ctx context.Context, e apiEnv) error {
 	for _, d := range out.Data {
 		if d.CorrelationID != rr {
 			return fmt.Errorf("not a clean stack: an event of %s", d.CorrelationID)
-		}
-	}
-	return nil
-}
-
-// resetDSEnv empties a dsenv environment between tests: every migrated table in one
-// TRUNCATE (tables from pg_catalog, goose's own table excepted) and every Redis stream
-// trimmed to nothing, keeping the DS's consumer groups. It does what tfharness's
-// Env.Reset (built on another branch, not yet on main) does; the suite switches to it
-// once it lands.
-func resetDSEnv(ctx context.Context, e *tfharness.Env) error {
-	conn, err := pgx.Connect(ctx, e.Postgres.DSN)
-	if err != nil {
-		return fmt.Errorf("reset: postgres: connect failed")
-	}
-	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, `
-		SELECT format('%I.%I', n.nspname, c.relname)
-		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-		  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
-		  AND c.relname <> 'goose_db_version'`)
-	if err != nil {
-		return fmt.Errorf("reset: list tables: %w", err)
-	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("reset: list tables: %w", err)
-	}
-	if len(tables) > 0 {
-		if _, err := conn.Exec(ctx, "TRUNCATE "+strings.Join(tables, ", ")+" RESTART IDENTITY CASCADE"); err != nil {
-			return fmt.Errorf("reset: truncate: %w", err)
-		}
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: e.Redis.Addr, Password: e.Redis.Password})
-	defer rdb.Close()
-	var streams []string
-	iter := rdb.ScanType(ctx, 0, "*", 100, "stream").Iterator()
-	for iter.Next(ctx) {
-		streams = append(streams, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("reset: redis: list streams failed")
-	}
-	for _, s := range streams {
-		if err := rdb.XTrimMaxLen(ctx, s, 0).Err(); err != nil {
-			return fmt.Errorf("reset: redis: trim %s: %w", s, err)
 		}
 	}
 	return nil
