@@ -137,15 +137,16 @@ func goLine() string {
 
 func (img image) buildGo(ctx context.Context, o Options) (result, error) {
 	if _, err := fs.Stat(o.Recipes, path.Join(img.dir, "Dockerfile")); err != nil {
-		return result{detail: fmt.Sprintf("skipped: images/%s/Dockerfile does not exist yet", img.dir)}, nil
+		return result{}, fmt.Errorf("%s recipe: %w", img.Ref, err)
 	}
 	dir, pkg, goflags, err := goSource(o, img)
 	if err != nil {
 		return result{}, err
 	}
 	if o.RepoDir != "" {
+		// The recipes travel in the binary, so only a wrong -repo DIR can lack the source.
 		if _, err := os.Stat(filepath.Join(o.RepoDir, filepath.FromSlash(img.pkg))); err != nil {
-			return result{detail: fmt.Sprintf("skipped: ./%s does not exist yet (the DS source is missing)", img.pkg)}, nil
+			return result{}, fmt.Errorf("%s: ./%s not found in %s: is it a dsenv checkout? (-repo DIR, or run setup outside a checkout to build from the module)", img.Ref, img.pkg, o.RepoDir)
 		}
 	}
 	goBin, err := exec.LookPath("go")

@@ -32,7 +32,7 @@ func TestLockMakesASecondSetupWait(t *testing.T) {
 	unlock2()
 }
 
-func TestGoImageIsSkippedWhileItsSourceIsMissing(t *testing.T) {
+func TestGoImageFailsWhenTheRepoLacksItsSource(t *testing.T) {
 	repo := t.TempDir()
 	var ds image
 	for _, img := range imageList() {
@@ -41,9 +41,9 @@ func TestGoImageIsSkippedWhileItsSourceIsMissing(t *testing.T) {
 		}
 	}
 	res, err := ds.build(context.Background(), Options{RepoDir: repo, Recipes: images.FS}, &runner{out: &bytes.Buffer{}})
-	require.NoError(t, err)
+	require.Error(t, err)
 	assert.False(t, res.built)
-	assert.Contains(t, res.detail, "skipped: ./datastorage/cmd/datastorage does not exist yet")
+	assert.ErrorContains(t, err, "./datastorage/cmd/datastorage not found in "+repo+": is it a dsenv checkout?")
 }
 
 func TestGoImageOutsideACheckoutNeedsAModuleVersion(t *testing.T) {
