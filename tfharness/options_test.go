@@ -61,6 +61,29 @@ func TestInvalidEnvironmentVariablesAreReported(t *testing.T) {
 	}
 }
 
+func TestSigningPairOnlyForAnotherDS(t *testing.T) {
+	for image, want := range map[string]bool{"": false, "dsenv/datastorage:latest": false, "kubernaut/datastorage:local": true} {
+		var opts []Option
+		if image != "" {
+			opts = append(opts, WithImage(ServiceDataStorage, image))
+		}
+		e, err := newEnv(newConfig(opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.awaitSigning(); err != nil {
+			t.Fatal(err)
+		}
+		cert, key := e.secrets["signer_cert_pem"], e.secrets["signer_key_pem"]
+		if got := cert != ""; got != want {
+			t.Errorf("image %q: signing pair generated = %v, want %v", image, got, want)
+		}
+		if want && (!strings.Contains(cert, "-----BEGIN CERTIFICATE-----") || !strings.Contains(key, "-----BEGIN PRIVATE KEY-----")) {
+			t.Errorf("image %q: signing pair is not PEM", image)
+		}
+	}
+}
+
 func TestVarsKeepTheHarnessNamePrefixAndLabels(t *testing.T) {
 	c := newConfig([]Option{
 		WithVars(map[string]any{"name_prefix": "hijack", "log_level": "warn"}),
@@ -81,12 +104,9 @@ func TestVarsKeepTheHarnessNamePrefixAndLabels(t *testing.T) {
 		t.Errorf("labels = %v", e.labels())
 	}
 	for _, name := range secret.Vars {
-		want := 32 // hex characters; the signing pair is PEM
+		want := 32 // hex characters
 		if name == "signer_cert_pem" || name == "signer_key_pem" {
-			want = len(e.secrets[name])
-			if !strings.Contains(e.secrets[name], "-----BEGIN ") {
-				t.Errorf("secret %s is not PEM", name)
-			}
+			want = 0 // the reference DS gets no signing pair (TestSigningPairOnlyForAnotherDS)
 		}
 		if len(e.secrets[name]) != want {
 			t.Errorf("secret %s has length %d; want 32 hex characters", name, len(e.secrets[name]))

@@ -26,14 +26,21 @@ func readableBy(mode int64, uid int) bool {
 	return mode&0o004 != 0 || (uid == dsUser && mode&0o400 != 0)
 }
 
-// TestSigningPairAndKubeconfigInTheDS (issue 11): the signing pair the harness generated is in
-// the running DS's signerCertDir, RSA, and readable by uid 65534; so is the kubeconfig pointing
-// at the auth stand-in. Read out of the container through the Docker archive endpoint (the DS
-// image is FROM scratch: nothing to exec).
+// TestSigningPairAndKubeconfigInTheDS (issue 11): for a DS other than the reference one (here
+// the reference image under another name, with its migrations given as another DS's would be),
+// the signing pair the harness generated is in the running DS's signerCertDir, RSA, and
+// readable by uid 65534; so is the kubeconfig pointing at the auth stand-in. Read out of the
+// container through the Docker archive endpoint (the DS image is FROM scratch: nothing to
+// exec). The reference DS itself gets no pair: it does not use one.
 func TestSigningPairAndKubeconfigInTheDS(t *testing.T) {
 	ctx := testContext(t)
 	requireDocker(t, ctx)
-	env := tfharness.New(t)
+	image := "dsenv-test/other-ds:" + randomSuffix(t, 8)
+	out, err := exec.CommandContext(ctx, "docker", "tag", "dsenv/datastorage:latest", image).CombinedOutput()
+	require.NoError(t, err, "docker tag: %s", out)
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", image).Run() })
+	env := tfharness.New(t, tfharness.WithImage(tfharness.ServiceDataStorage, image),
+		tfharness.WithMigrationsDir(filepath.Join(repoRoot(t), "datastorage", "migrations")))
 	d, err := engine.FromEnv()
 	require.NoError(t, err)
 	ds := env.Containers["datastorage"].ID
