@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 
@@ -39,6 +40,9 @@ func runOutput(ctx context.Context, args []string) error {
 	}
 	p := &persistent.Persistent{Dir: d, Binary: b}
 	outputs, err := p.Outputs(ctx)
+	if errors.Is(err, persistent.ErrNoKubeTokens) {
+		return &prereqError{err: fmt.Errorf("the environment in %s runs the real Kubernetes API but has no tokens", relPath(d)), fix: "run `make up AUTH_BACKEND=kube` (dsenv up --auth-backend kube) to mint them"}
+	}
 	if errors.Is(err, persistent.ErrNotUp) {
 		return &prereqError{err: fmt.Errorf("no environment is up in %s", relPath(d)), fix: "run `make up` first"}
 	}
@@ -52,6 +56,11 @@ func runOutput(ctx context.Context, args []string) error {
 			return usagef("no output %q: `dsenv output` lists them (secrets marked)", name)
 		}
 		fmt.Println(compactJSON(m.Value)) // raw: a string without quotes, as terraform output -raw
+		if name == "api_token" || name == "denied_token" {
+			if t, err := p.KubeTokens(); err == nil && outputString(outputs, "auth_backend") == persistent.AuthKube && time.Now().After(t.Expires) {
+				fmt.Fprintf(os.Stderr, "dsenv output: this token expired at %s: run `make up AUTH_BACKEND=kube` for new ones\n", t.Expires.Local().Format(time.RFC3339))
+			}
+		}
 		return nil
 	}
 	names := make([]string, 0, len(outputs))

@@ -12,9 +12,9 @@ import (
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-// waitReady waits for the DS of the outputs: /readyz 200 (at most a minute), then one
+// waitReady waits for the DS of the outputs: /readyz 200 (at most three minutes), then one
 // authenticated request answered 2xx (at most 15 s: the DS checks tokens with the auth
-// stand-in, which /readyz does not look at).
+// stand-in or kube-apiserver, which /readyz does not look at).
 func waitReady(ctx context.Context, out map[string]tfexec.OutputMeta) error {
 	str := func(name string) string {
 		var s string
@@ -26,6 +26,11 @@ func waitReady(ctx context.Context, out map[string]tfexec.OutputMeta) error {
 	health, api, token := str("datastorage_health_url"), str("datastorage_url"), str("api_token")
 	if health == "" || api == "" {
 		return nil
+	}
+	// Who checks the tokens, and which containers' logs say why it failed.
+	checker, logs := "the auth stand-in", "make logs LOGSFLAGS=\"datastorage kube-auth\""
+	if str("auth_backend") == AuthKube {
+		checker, logs = "kube-apiserver", "make logs LOGSFLAGS=\"datastorage kube-apiserver\""
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
 	poll := func(what string, limit time.Duration, url, token string) error {
@@ -49,7 +54,7 @@ func waitReady(ctx context.Context, out map[string]tfexec.OutputMeta) error {
 				}
 				last = resp.Status + " " + strings.TrimSpace(string(b))
 				if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-					return fmt.Errorf("%s: %s answered %s (run `make logs` for the DS's and the auth stand-in's log lines)", what, url, last)
+					return fmt.Errorf("%s: %s answered %s with the environment's api_token (run `%s` for their log lines)", what, url, last, logs)
 				}
 			} else {
 				last = err.Error()
@@ -64,6 +69,6 @@ func waitReady(ctx context.Context, out map[string]tfexec.OutputMeta) error {
 	if err := poll("ready", 3*time.Minute, strings.TrimRight(health, "/")+"/readyz", ""); err != nil {
 		return err
 	}
-	return poll("authenticated request through the auth stand-in", 15*time.Second,
+	return poll("authenticated request through "+checker, 15*time.Second,
 		strings.TrimRight(api, "/")+"/api/v1/audit/events?limit=1", token)
 }
