@@ -58,7 +58,7 @@ func runUp(ctx context.Context, args []string) error {
 	verbose := fs.Bool("verbose", false, "show Terraform's own output (init, plan, apply)")
 	dsImage := fs.String("datastorage-image", "", "DS image for this up, e.g. the real DS (default: the reference dsenv/datastorage:latest); needs --migrations-dir unless it is the reference DS")
 	migrations := fs.String("migrations-dir", "", "host directory of that DS's own goose migrations (default: the reference schema)")
-	backend := fs.String("auth-backend", persistent.AuthStandIn, "what checks the DS's tokens for this up: standin (the auth stand-in) or kube (real etcd + kube-apiserver with RBAC, `dsenv setup --with-kube`; "+
+	backend := fs.String("auth-backend", persistent.AuthStandIn, "what checks the DS's tokens for this up: standin (the auth stand-in) or kube (real etcd + kube-apiserver with RBAC, built by dsenv setup --with-kube; "+
 		"api_token and denied_token are then ServiceAccount tokens, valid 7 days and minted anew by every up). Like --datastorage-image it holds for this up only: an up without it goes back to the stand-in")
 	if err := parse(fs, args); err != nil {
 		return err
