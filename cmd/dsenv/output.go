@@ -40,9 +40,6 @@ func runOutput(ctx context.Context, args []string) error {
 	}
 	p := &persistent.Persistent{Dir: d, Binary: b}
 	outputs, err := p.Outputs(ctx)
-	if errors.Is(err, persistent.ErrNoKubeTokens) {
-		return &prereqError{err: fmt.Errorf("the environment in %s runs the real Kubernetes API but has no tokens", relPath(d)), fix: "run `make up AUTH_BACKEND=kube` (dsenv up --auth-backend kube) to mint them"}
-	}
 	if errors.Is(err, persistent.ErrNotUp) {
 		return &prereqError{err: fmt.Errorf("no environment is up in %s", relPath(d)), fix: "run `make up` first"}
 	}
@@ -52,6 +49,10 @@ func runOutput(ctx context.Context, args []string) error {
 	if fs.NArg() == 1 {
 		name := fs.Arg(0)
 		m, ok := outputs[name]
+		if !ok && (name == "api_token" || name == "denied_token") && outputString(outputs, "auth_backend") == persistent.AuthKube {
+			return &prereqError{err: fmt.Errorf("the environment in %s runs the real Kubernetes API but no `dsenv up` minted its tokens", relPath(d)),
+				fix: "run `make up AUTH_BACKEND=kube` (dsenv up --auth-backend kube)"}
+		}
 		if !ok {
 			return usagef("no output %q: `dsenv output` lists them (secrets marked)", name)
 		}

@@ -168,7 +168,7 @@ func (t KubeTokens) apply(out map[string]tfexec.OutputMeta) {
 	}
 }
 
-// ErrNoKubeTokens: the environment runs the kube backend but no Up minted its tokens.
+// ErrNoKubeTokens: no Up with the kube backend minted tokens (or Down removed them).
 var ErrNoKubeTokens = errors.New("no tokens minted for the kube backend: run `make up AUTH_BACKEND=kube` (dsenv up --auth-backend kube)")
 
 // KubeTokens reads the tokens of the last Up with the kube backend.

@@ -323,7 +323,8 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 }
 
 // Outputs returns the outputs of the applied environment, secrets included: print them
-// with care. It reads the state in Dir; nothing is applied.
+// with care. It reads the state in Dir; nothing is applied. With the kube backend,
+// api_token and denied_token are the tokens of the last Up (absent when none were minted).
 func (p *Persistent) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
 	if _, err := os.Stat(filepath.Join(p.Dir, "terraform.tfstate")); err != nil {
 		return nil, ErrNotUp
@@ -344,11 +345,17 @@ func (p *Persistent) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta,
 		return nil, ErrNotUp
 	}
 	if outputValue(out, "auth_backend") == AuthKube {
+		// The stand-in's tokens would be refused: without minted ones, none.
 		t, err := p.KubeTokens()
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNoKubeTokens):
+			delete(out, "api_token")
+			delete(out, "denied_token")
+		case err != nil:
 			return nil, err
+		default:
+			t.apply(out)
 		}
-		t.apply(out)
 	}
 	return out, nil
 }
