@@ -72,9 +72,10 @@ func TestCLIKube(t *testing.T) {
 		}
 	}
 	for _, name := range []string{persistent.VarsFileName, persistent.KubePKIFileName, persistent.KubeTokensFileName} {
-		fi, err := os.Stat(filepath.Join(dir, name))
-		if err != nil || fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s: %v, mode %v; want a 0600 file", name, err, fi.Mode().Perm())
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v; want 0600", name, fi.Mode().Perm())
 		}
 	}
 	tok1 := kubeTokens(t, dir)

@@ -57,8 +57,11 @@ func TestKubePKIFileIsWrittenOncePrivately(t *testing.T) {
 	}
 	path := filepath.Join(p.Dir, KubePKIFileName)
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("%s: %v, mode %v; want 0600", path, err, fi.Mode().Perm())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: mode %v; want 0600", path, fi.Mode().Perm())
 	}
 	first, _ := os.ReadFile(path)
 	var v struct {
