@@ -140,8 +140,13 @@ func TestCLIKube(t *testing.T) {
 	if services["etcd"] != "running" || services["kube-apiserver"] != "running" {
 		t.Errorf("dsenv status: containers %v; want etcd and kube-apiserver running", services)
 	}
-	if out, code := run(ctx, root, dsenv, "logs", "--dir", dir, "kube-apiserver"); code != 0 || !strings.Contains(out, "kube-apiserver") {
-		t.Errorf("dsenv logs kube-apiserver: exit %d\n%s", code, out)
+	// Their logs, and in kube-apiserver's the RBAC decision behind the 403.
+	out, code = run(ctx, root, dsenv, "logs", "--dir", dir, "kube-apiserver", "etcd")
+	for _, want := range []string{"==== " + id + "-kube-apiserver: running", "==== " + id + "-etcd: running",
+		`RBAC: no rules authorize user "system:serviceaccount:dsenv:denied"`} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("dsenv logs kube-apiserver etcd: exit %d, no %q in:\n%s", code, want, out)
+		}
 	}
 
 	// A second up: nothing to change, new tokens, and the new api_token writes.
