@@ -22,8 +22,8 @@ import (
 // TestCLIKube runs `dsenv up --auth-backend kube` as a person does, in a copy of the
 // root with its own environment id: the summary's curl with `$(dsenv output api_token)`
 // writes (201), the unbound ServiceAccount's token is refused by RBAC (403), a made-up one
-// is 401, a second up changes nothing and mints a new token that works, and down removes
-// everything but the credentials files.
+// is 401, a second up changes nothing and mints a new token that works, an up without the
+// flag goes back to the stand-in, and down removes everything but the credentials files.
 func TestCLIKube(t *testing.T) {
 	if testing.Short() {
 		t.Skip("applies a real environment")
@@ -161,6 +161,37 @@ func TestCLIKube(t *testing.T) {
 	}
 	if got := sh(ctx, t, root, cmds[2]+` -w '\nHTTP %{http_code}'`); !strings.HasSuffix(got, "HTTP 201") {
 		t.Errorf("POST with the second up's api_token: %q, want HTTP 201", got)
+	}
+
+	// An up without the flag goes back to the stand-in: the two containers and the tokens
+	// file go, and api_token is the stand-in's again, which the DS accepts.
+	out, code = run(ctx, root, dsenv, "up", "--dir", dir)
+	t.Logf("dsenv up without --auth-backend: exit %d:\n%s", code, out)
+	if code != 0 || !regexp.MustCompile(`(?m)^ ✔ terraform plan +\d+\.\ds  \d+ to add, \d+ to change, [1-9]\d* to destroy$`).MatchString(out) {
+		t.Fatalf("dsenv up without --auth-backend: exit %d; want 0 and a plan that destroys", code)
+	}
+	cs, err := eng.Containers(ctx, label.Env+"="+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Name == id+"-etcd" || c.Name == id+"-kube-apiserver" {
+			t.Errorf("%s still there after an up with the stand-in", c.Name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, persistent.KubeTokensFileName)); !os.IsNotExist(err) {
+		t.Errorf("%s after an up with the stand-in: %v; want it removed", persistent.KubeTokensFileName, err)
+	}
+	if got := strings.TrimSpace(mustOutput(ctx, t, root, dsenv, "output", "--dir", dir, "api_token")); got != readSecrets(t, filepath.Join(dir, persistent.VarsFileName))["api_token"] {
+		t.Errorf("api_token after an up with the stand-in is not the stand-in's token")
+	}
+	// The DS was replaced (its kubeconfig changed), and with it its host ports: the new
+	// summary's command.
+	if cmds = pasteCommands(out); len(cmds) != 4 {
+		t.Fatalf("want 4 commands to paste, got %q", cmds)
+	}
+	if got := sh(ctx, t, root, cmds[2]+` -w '\nHTTP %{http_code}'`); !strings.HasSuffix(got, "HTTP 201") {
+		t.Errorf("POST with the stand-in's api_token: %q, want HTTP 201", got)
 	}
 
 	// down: nothing labelled is left, the tokens file goes, the credentials stay.
