@@ -310,7 +310,7 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 		return nil, fmt.Errorf("outputs: %w", err)
 	}
 	// The kube backend: kube-apiserver's /readyz, the bootstrap, new tokens (every Up, so
-	// a long-lived environment's tokens never run out while it is being brought up again).
+	// an environment kept for days gets fresh tokens by running up again).
 	if err := p.kubeStart(ctx, out); err != nil {
 		return out, err
 	}
