@@ -15,9 +15,11 @@ setup:
 run-dsenv = @bin=$$(mktemp -d) && trap 'rm -rf "$$bin"' EXIT && $(GO) build -o "$$bin/dsenv" ./cmd/dsenv && "$$bin/dsenv"
 
 ## up: bring up the persistent local environment (terraform/env, applied in place): one line per step and container, then commands to paste (UPFLAGS=--verbose: Terraform's output too)
-## (DATASTORAGE_IMAGE=<image> MIGRATIONS_DIR=<dir>: another DS, e.g. the real one, with its own migrations)
+## (DATASTORAGE_IMAGE=<image> MIGRATIONS_DIR=<dir>: another DS, e.g. the real one, with its own migrations;
+##  AUTH_BACKEND=kube: the real Kubernetes API instead of the auth stand-in, for this up: without it the next up goes back)
+up: SETUPFLAGS += $(if $(filter kube,$(AUTH_BACKEND)),--with-kube)
 up: setup
-	$(run-dsenv) up $(if $(DATASTORAGE_IMAGE),--datastorage-image '$(DATASTORAGE_IMAGE)') $(if $(MIGRATIONS_DIR),--migrations-dir '$(MIGRATIONS_DIR)') $(UPFLAGS)
+	$(run-dsenv) up $(if $(DATASTORAGE_IMAGE),--datastorage-image '$(DATASTORAGE_IMAGE)') $(if $(MIGRATIONS_DIR),--migrations-dir '$(MIGRATIONS_DIR)') $(if $(AUTH_BACKEND),--auth-backend '$(AUTH_BACKEND)') $(UPFLAGS)
 
 ## down: destroy the environment that `make up` created (safe to repeat)
 down:

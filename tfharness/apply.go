@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/dsenv/dsenv/internal/engine"
 	"github.com/dsenv/dsenv/internal/label"
+	"github.com/dsenv/dsenv/internal/ready"
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
@@ -159,29 +159,10 @@ func waitReady(ctx context.Context, url string) error {
 	if url == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last string
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s did not answer 200 (last: %s)", url, last)
-		case <-time.After(readyPoll):
-		}
+	err := ready.Probe{URL: url, Timeout: readyTimeout, Interval: readyPoll, RequestTimeout: 2 * time.Second}.Wait(ctx)
+	var re *ready.Error
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s did not answer 200 (last: %s)", url, re.Last)
 	}
+	return err
 }

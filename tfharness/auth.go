@@ -2,13 +2,14 @@ package tfharness
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/dsenv/dsenv/internal/engine"
+	"github.com/dsenv/dsenv/internal/ready"
 )
 
 // authProbePath is the request the readiness check makes with the environment's token: the
@@ -29,40 +30,23 @@ func (e *Env) waitAuthenticated(ctx context.Context) error {
 		return nil
 	}
 	url := strings.TrimRight(e.DataStorage.URL, "/") + authProbePath
-	ctx, cancel := context.WithTimeout(ctx, authTimeout)
-	defer cancel()
-	client := &http.Client{Timeout: 5 * time.Second}
-	var last string
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
+	err := ready.Probe{URL: url, Token: e.Token, Timeout: authTimeout, Interval: readyPoll, Stop: func(ctx context.Context, status int) string {
+		if r := ready.Refused(ctx, status); r != "" {
+			return r
 		}
-		req.Header.Set("Authorization", "Bearer "+e.Token)
-		resp, err := client.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
-			last = fmt.Sprintf("%s %s", resp.Status, strings.TrimSpace(string(body)))
-			switch {
-			case resp.StatusCode/100 == 2:
-				return nil
-			case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-				return e.authError(fmt.Sprintf("GET %s with the environment's token answered %s: the token is refused", authProbePath, e.redact(last)))
-			}
-			if down := e.standInDown(ctx); down != "" {
-				return e.authError(fmt.Sprintf("GET %s answered %s: %s", authProbePath, e.redact(last), down))
-			}
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-ctx.Done():
-			_, short, _ := e.authService()
-			return e.authError(fmt.Sprintf("GET %s did not answer 2xx within %s (last: %s): the DS cannot check tokens with %s", authProbePath, authTimeout, e.redact(last), short))
-		case <-time.After(readyPoll):
-		}
+		return e.standInDown(ctx)
+	}}.Wait(ctx)
+	var re *ready.Error
+	switch {
+	case !errors.As(err, &re):
+		return err
+	case re.Status == http.StatusUnauthorized || re.Status == http.StatusForbidden:
+		return e.authError(fmt.Sprintf("GET %s with the environment's token answered %s: the token is refused", authProbePath, e.redact(re.Last)))
+	case re.Reason != "":
+		return e.authError(fmt.Sprintf("GET %s answered %s: %s", authProbePath, e.redact(re.Last), re.Reason))
 	}
+	_, short, _ := e.authService()
+	return e.authError(fmt.Sprintf("GET %s did not answer 2xx within %s (last: %s): the DS cannot check tokens with %s", authProbePath, authTimeout, e.redact(re.Last), short))
 }
 
 // standInDown says why the auth stand-in container is not serving ("" when it runs).

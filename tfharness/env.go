@@ -42,7 +42,9 @@ type Env struct {
 	tf      *tfexec.Terraform
 	dataDir string
 	secrets map[string]string // variable name -> value; never logged
-	signing chan signingPair  // the signing pair being generated, until awaitSigning
+	// tokensExpire: with the kube backend, when env.Token and env.DeniedToken expire.
+	tokensExpire time.Time
+	signing      chan signingPair // the signing pair being generated, until awaitSigning
 	// runnerVars are the variables handed to another runner (package tfharness/terratest).
 	runnerVars map[string]any
 	tfOut      syncBuffer // Terraform's output, redacted when written anywhere

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/dsenv/dsenv/internal/kubeapi"
 )
@@ -18,6 +21,12 @@ const (
 	// env.Token is the gateway ServiceAccount's TokenRequest token, env.DeniedToken that of
 	// a ServiceAccount with no binding, and the outputs kube_api_host_url and
 	// kube_admin_kubeconfig (Outputs.Raw) let a test make its own ServiceAccounts.
+	//
+	// The tokens last 24 h from Up: enough for any test run, not for an environment kept
+	// longer (WithKeep, DSENV_KEEP), which writes them to kube-tokens.json (0600) in its
+	// directory and says until when they hold. After that, request new ones with the admin
+	// kubeconfig (TokenRequest of gateway or denied in kube_namespace), or use `dsenv up
+	// --auth-backend kube`, whose tokens last 7 days and are minted anew on every up.
 	AuthKube AuthBackend = "kube"
 )
 
@@ -75,5 +84,27 @@ func (e *Env) kubeBootstrap(ctx context.Context) error {
 		return fmt.Errorf("kube-apiserver: %w", err)
 	}
 	e.Token, e.DeniedToken = tokens.Client, tokens.Unbound
+	e.tokensExpire = tokens.Expires
 	return nil
+}
+
+// keepKubeTokens, for a kept environment with the kube backend, writes its tokens to a 0600
+// file in its directory and returns a line for the keep message ("" otherwise): the tokens
+// exist only in this process, and a kept environment outlives it.
+func (e *Env) keepKubeTokens() string {
+	if e.tokensExpire.IsZero() {
+		return ""
+	}
+	path := filepath.Join(e.Dir, "kube-tokens.json")
+	data, err := json.MarshalIndent(map[string]any{
+		"api_token": e.Token, "denied_token": e.DeniedToken, "expires": e.tokensExpire.UTC(),
+	}, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, append(data, '\n'), 0o600)
+	}
+	if err != nil {
+		return fmt.Sprintf("  kube tokens: not written (%v)\n", err)
+	}
+	return fmt.Sprintf("  kube tokens: %s (0600: api_token, denied_token; valid until %s, then request new ones with the output kube_admin_kubeconfig)\n",
+		path, e.tokensExpire.Local().Format(time.RFC3339))
 }

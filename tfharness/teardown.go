@@ -115,6 +115,7 @@ func (e *Env) keep() {
 		fmt.Fprintf(&b, "  Redis:     %s\n", e.Redis.Addr)
 	}
 	fmt.Fprintf(&b, "  secrets:   %s (0600)\n", filepath.Join(e.Dir, "secrets.auto.tfvars.json"))
+	b.WriteString(e.keepKubeTokens())
 	fmt.Fprintf(&b, "  outputs:   cd %s && TF_DATA_DIR=%s TF_CLI_CONFIG_FILE=%s %s output\n",
 		e.Dir, e.dataDir, e.proc.cliConfig, e.cfg.binary)
 	fmt.Fprintf(&b, "  logs:      go run github.com/dsenv/dsenv/cmd/dsenv logs --env %s\n", e.ID)

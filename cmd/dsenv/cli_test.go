@@ -457,7 +457,8 @@ func repoRoot(t *testing.T) string {
 	return filepath.Dir(filepath.Dir(wd)) // cmd/dsenv
 }
 
-// copyTerraform copies the modules and root modules, without state, .terraform or variables files.
+// copyTerraform copies the modules and root modules, without state, .terraform, variables
+// or tokens files.
 func copyTerraform(t *testing.T, src, dst string) {
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -466,7 +467,7 @@ func copyTerraform(t *testing.T, src, dst string) {
 		rel, _ := filepath.Rel(src, p)
 		name := d.Name()
 		if strings.HasPrefix(name, ".terraform") && name != ".terraform.lock.hcl" || strings.HasPrefix(name, "terraform.tfstate") ||
-			strings.HasSuffix(name, ".auto.tfvars") || name == "tests" {
+			strings.HasSuffix(name, ".auto.tfvars") || strings.HasSuffix(name, ".auto.tfvars.json") || name == persistent.KubeTokensFileName || name == "tests" {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/dsenv/dsenv/internal/persistent"
 	"github.com/dsenv/dsenv/internal/progress"
 )
 
 func init() {
-	register("down", "destroy the environment `dsenv up` created (terraform destroy; safe to repeat)", runDown)
+	register("down", "destroy the environment `dsenv up` created (terraform destroy; safe to repeat): the variables file and the kube PKI file stay (same credentials on the next up), the kube tokens file goes", runDown)
 }
 
 func runDown(ctx context.Context, args []string) error {
@@ -60,6 +61,10 @@ func runDown(ctx context.Context, args []string) error {
 		fmt.Println("Nothing to remove: no environment is up here.")
 		return nil
 	}
-	fmt.Printf("Environment %s removed (credentials kept in %s; delete it for new ones).\n", id, relPath(p.VarsFile()))
+	kept := relPath(p.VarsFile())
+	if _, err := os.Stat(filepath.Join(d, persistent.KubePKIFileName)); err == nil {
+		kept += " and " + relPath(filepath.Join(d, persistent.KubePKIFileName))
+	}
+	fmt.Printf("Environment %s removed (credentials kept in %s; delete them for new ones).\n", id, kept)
 	return nil
 }

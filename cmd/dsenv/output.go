@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 
@@ -48,10 +49,19 @@ func runOutput(ctx context.Context, args []string) error {
 	if fs.NArg() == 1 {
 		name := fs.Arg(0)
 		m, ok := outputs[name]
+		if !ok && (name == "api_token" || name == "denied_token") && outputString(outputs, "auth_backend") == persistent.AuthKube {
+			return &prereqError{err: fmt.Errorf("the environment in %s runs the real Kubernetes API but no `dsenv up` minted its tokens", relPath(d)),
+				fix: "run `make up AUTH_BACKEND=kube` (dsenv up --auth-backend kube)"}
+		}
 		if !ok {
 			return usagef("no output %q: `dsenv output` lists them (secrets marked)", name)
 		}
 		fmt.Println(compactJSON(m.Value)) // raw: a string without quotes, as terraform output -raw
+		if name == "api_token" || name == "denied_token" {
+			if t, err := p.KubeTokens(); err == nil && outputString(outputs, "auth_backend") == persistent.AuthKube && time.Now().After(t.Expires) {
+				fmt.Fprintf(os.Stderr, "dsenv output: this token expired at %s: run `make up AUTH_BACKEND=kube` for new ones\n", t.Expires.Local().Format(time.RFC3339))
+			}
+		}
 		return nil
 	}
 	names := make([]string, 0, len(outputs))

@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	register("up", "bring up the persistent local environment (terraform/env, applied in place)", runUp)
+	register("up", "bring up the persistent local environment (terraform/env, applied in place); --auth-backend kube: the real Kubernetes API", runUp)
 }
 
 // envDirFlag adds --dir (the root module applied in place) to fs.
@@ -51,15 +51,20 @@ func persistentDir(dir string) (string, error) {
 }
 
 func runUp(ctx context.Context, args []string) error {
-	fs := newFlagSet("up", "[--name ID] [--verbose]")
+	fs := newFlagSet("up", "[--name ID] [--auth-backend standin|kube] [--verbose]")
 	dir := envDirFlag(fs)
 	name := fs.String("name", "dsenv-local", "environment id (name_prefix) used when the variables file is first written")
 	bin := fs.String("binary", "", "terraform or tofu (default $DSENV_TF_BINARY, else terraform)")
 	verbose := fs.Bool("verbose", false, "show Terraform's own output (init, plan, apply)")
 	dsImage := fs.String("datastorage-image", "", "DS image for this up, e.g. the real DS (default: the reference dsenv/datastorage:latest); needs --migrations-dir unless it is the reference DS")
 	migrations := fs.String("migrations-dir", "", "host directory of that DS's own goose migrations (default: the reference schema)")
+	backend := fs.String("auth-backend", persistent.AuthStandIn, "what checks the DS's tokens for this up: standin (the auth stand-in) or kube (real etcd + kube-apiserver with RBAC, built by dsenv setup --with-kube; "+
+		"api_token and denied_token are then ServiceAccount tokens, valid 7 days and minted anew by every up). Like --datastorage-image it holds for this up only: an up without it goes back to the stand-in")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *backend != persistent.AuthStandIn && *backend != persistent.AuthKube {
+		return usagef("--auth-backend %q: want standin or kube", *backend)
 	}
 	d, err := persistentDir(*dir)
 	if err != nil {
@@ -70,7 +75,7 @@ func runUp(ctx context.Context, args []string) error {
 		return err
 	}
 	p := &persistent.Persistent{Dir: d, Name: *name, Binary: b, Output: os.Stderr,
-		DataStorageImage: *dsImage, MigrationsDir: *migrations}
+		DataStorageImage: *dsImage, MigrationsDir: *migrations, AuthBackend: *backend}
 	_, statErr := os.Stat(p.VarsFile())
 	start := time.Now()
 	var outputs map[string]tfexec.OutputMeta
@@ -86,6 +91,12 @@ func runUp(ctx context.Context, args []string) error {
 	fmt.Printf("\nEnvironment %s is up (%s).\n", id, progress.Seconds(time.Since(start)))
 	if os.IsNotExist(statErr) {
 		fmt.Printf("Credentials generated into %s (git-ignored, mode 0600).\n", filepath.Join(relPath(d), persistent.VarsFileName))
+	}
+	if outputString(outputs, "auth_backend") == persistent.AuthKube {
+		if t, err := p.KubeTokens(); err == nil {
+			fmt.Printf("Real Kubernetes API at %s: api_token and denied_token are new ServiceAccount tokens, valid until %s (in %s, 0600; the next up mints new ones).\n",
+				outputString(outputs, "kube_api_host_url"), t.Expires.Local().Format("2006-01-02 15:04 MST"), filepath.Join(relPath(d), persistent.KubeTokensFileName))
+		}
 	}
 	printSummary(os.Stdout, outputs, dsenvCommand(d))
 	return nil
@@ -119,7 +130,8 @@ func upWithProgress(ctx context.Context, p *persistent.Persistent) (map[string]t
 	if err != nil {
 		return nil, err
 	}
-	steps := map[string]string{"init": "terraform init", "plan": "terraform plan", "apply": "terraform apply"}
+	steps := map[string]string{"init": "terraform init", "plan": "terraform plan", "apply": "terraform apply",
+		"kube": "kube bootstrap"}
 	p.Progress = func(ev persistent.Event) {
 		if ev.Resource != "" {
 			if strings.Contains(ev.Resource, "docker_container.") || strings.Contains(ev.Resource, "data.") {
@@ -252,6 +264,10 @@ func printSummary(w io.Writer, outputs map[string]tfexec.OutputMeta, dsenv invoc
 	fmt.Fprintf(w, "  PostgreSQL  %s:%s   user %s  db %s\n", outputString(outputs, "postgres_host"),
 		compactJSON(outputs["postgres_port"].Value), outputString(outputs, "postgres_user"), outputString(outputs, "postgres_db"))
 	fmt.Fprintf(w, "  Redis       %s\n", outputString(outputs, "redis_addr"))
+	if outputString(outputs, "auth_backend") == persistent.AuthKube {
+		fmt.Fprintf(w, "  Kube API    %s   (admin kubeconfig: %s; token of the unbound ServiceAccount: %s)\n",
+			outputString(outputs, "kube_api_host_url"), dsenv.cmd("output", "kube_admin_kubeconfig"), dsenv.cmd("output", "denied_token"))
+	}
 	out := func(name string) string { return "$(" + dsenv.cmd("output", name) + ")" }
 	fmt.Fprintf(w, "\nPaste from the repository root (secrets come from `dsenv output NAME`, never printed):\n")
 	for _, c := range summaryCommands(url, out) {

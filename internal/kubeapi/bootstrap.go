@@ -27,9 +27,19 @@ type Bootstrap struct {
 	ServerAccount  string // the DS's own, bound to system:auth-delegator
 	ClientAccount  string // e.g. "gateway": data-storage-client in Namespace
 	UnboundAccount string
-	// TokenTTL is the lifetime of the tokens requested; it must cover the environment.
+	// TokenTTL is the lifetime of the tokens requested; it must cover the environment (or
+	// the time until the next bootstrap, which mints new ones). kube-apiserver caps it only
+	// with --service-account-max-token-expiration, which the kubeapi module sets to
+	// MaxTokenTTL.
 	TokenTTL time.Duration
 }
+
+// TestTokenTTL is the token lifetime of a throwaway test environment (DefaultBootstrap).
+const TestTokenTTL = 24 * time.Hour
+
+// MaxTokenTTL is the longest token lifetime the kubeapi module's kube-apiserver grants
+// (its --service-account-max-token-expiration): a longer request gets this much.
+const MaxTokenTTL = 30 * 24 * time.Hour
 
 // DefaultBootstrap names the identities as the auth stand-in does (gateway allowed, denied
 // authenticated but refused), so a test reads the same user names whichever backend runs;
@@ -37,7 +47,7 @@ type Bootstrap struct {
 func DefaultBootstrap(namespace string) Bootstrap {
 	return Bootstrap{
 		Namespace: namespace, ServerAccount: "data-storage", ClientAccount: "gateway",
-		UnboundAccount: "denied", TokenTTL: 24 * time.Hour,
+		UnboundAccount: "denied", TokenTTL: TestTokenTTL,
 	}
 }
 
@@ -60,6 +70,8 @@ func Start(ctx context.Context, adminKubeconfig string, b Bootstrap) (Tokens, er
 type Tokens struct {
 	Client  string
 	Unbound string
+	// Expires is when the first of the two expires (kube-apiserver's expirationTimestamp).
+	Expires time.Time
 }
 
 // Bootstrap creates everything (what exists already is kept: a re-apply of a long-lived
@@ -69,7 +81,7 @@ func (c *Client) Bootstrap(ctx context.Context, b Bootstrap) (Tokens, error) {
 		return Tokens{}, fmt.Errorf("kubeapi bootstrap: namespace and the three ServiceAccount names are required")
 	}
 	if b.TokenTTL == 0 {
-		b.TokenTTL = 24 * time.Hour
+		b.TokenTTL = TestTokenTTL
 	}
 	ns := &object{APIVersion: "v1", Kind: "Namespace", Metadata: meta{Name: b.Namespace}}
 	if err := c.create(ctx, "/api/v1/namespaces", ns); err != nil {
@@ -118,12 +130,17 @@ func (c *Client) Bootstrap(ctx context.Context, b Bootstrap) (Tokens, error) {
 		return Tokens{}, err
 	}
 	var t Tokens
+	var exp1, exp2 time.Time
 	var err error
-	if t.Client, err = c.RequestToken(ctx, b.Namespace, b.ClientAccount, b.TokenTTL); err != nil {
+	if t.Client, exp1, err = c.requestToken(ctx, b.Namespace, b.ClientAccount, b.TokenTTL); err != nil {
 		return Tokens{}, err
 	}
-	if t.Unbound, err = c.RequestToken(ctx, b.Namespace, b.UnboundAccount, b.TokenTTL); err != nil {
+	if t.Unbound, exp2, err = c.requestToken(ctx, b.Namespace, b.UnboundAccount, b.TokenTTL); err != nil {
 		return Tokens{}, err
+	}
+	t.Expires = exp1
+	if exp2.Before(exp1) {
+		t.Expires = exp2
 	}
 	return t, nil
 }
@@ -150,23 +167,30 @@ func (c *Client) BindClientRole(ctx context.Context, namespace, account string) 
 // audiences: it is then valid for the API server's own audience, which is what a
 // TokenReview without audiences checks.
 func (c *Client) RequestToken(ctx context.Context, namespace, account string, ttl time.Duration) (string, error) {
+	tok, _, err := c.requestToken(ctx, namespace, account, ttl)
+	return tok, err
+}
+
+// requestToken is RequestToken that also returns when the token expires.
+func (c *Client) requestToken(ctx context.Context, namespace, account string, ttl time.Duration) (string, time.Time, error) {
 	tr := map[string]any{
 		"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
 		"spec": map[string]any{"expirationSeconds": int64(ttl / time.Second)},
 	}
 	var out struct {
 		Status struct {
-			Token string `json:"token"`
+			Token               string    `json:"token"`
+			ExpirationTimestamp time.Time `json:"expirationTimestamp"`
 		} `json:"status"`
 	}
 	path := "/api/v1/namespaces/" + url.PathEscape(namespace) + "/serviceaccounts/" + url.PathEscape(account) + "/token"
 	if err := c.Do(ctx, http.MethodPost, path, tr, &out); err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	if out.Status.Token == "" {
-		return "", fmt.Errorf("kube-apiserver: token request for %s/%s: empty token", namespace, account)
+		return "", time.Time{}, fmt.Errorf("kube-apiserver: token request for %s/%s: empty token", namespace, account)
 	}
-	return out.Status.Token, nil
+	return out.Status.Token, out.Status.ExpirationTimestamp, nil
 }
 
 // ReviewToken is the DS's TokenReview: spec.token only, no audiences.

@@ -43,11 +43,15 @@ type Persistent struct {
 	// without them goes back to the reference DS.
 	DataStorageImage string
 	MigrationsDir    string
+	// AuthBackend is AuthStandIn ("" too) or AuthKube for this Up, written to FlagsFileName
+	// like DataStorageImage: an Up without it goes back to the stand-in. With AuthKube, Up
+	// generates KubePKIFileName once and mints the tokens into KubeTokensFileName.
+	AuthBackend string
 }
 
 // Event is one step of Up (Resource "") or one resource change of its apply.
 type Event struct {
-	Step     string // "init", "plan" or "apply" (Up), "destroy" (Down)
+	Step     string // "init", "plan", "apply" or "kube" (the bootstrap: Up), "destroy" (Down)
 	Resource string // resource address, for a resource change
 	Action   string // resource change: create, update, delete, replace, ...
 	Phase    Phase
@@ -168,11 +172,18 @@ func (p *Persistent) addMissingSecrets(b []byte) error {
 	return f.Close()
 }
 
-// writeFlags writes FlagsFileName from DataStorageImage and MigrationsDir (removes it when
-// neither is set).
+// writeFlags writes FlagsFileName from DataStorageImage, MigrationsDir and AuthBackend
+// (removes it when none is set).
 func (p *Persistent) writeFlags() error {
 	path := filepath.Join(p.Dir, FlagsFileName)
 	vars := map[string]string{}
+	switch p.AuthBackend {
+	case "", AuthStandIn:
+	case AuthKube:
+		vars["auth_backend"] = AuthKube
+	default:
+		return fmt.Errorf("auth backend %q: want %s or %s", p.AuthBackend, AuthStandIn, AuthKube)
+	}
 	if p.DataStorageImage != "" {
 		vars["datastorage_image"] = p.DataStorageImage
 	}
@@ -258,6 +269,11 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	if err := p.writeFlags(); err != nil {
 		return nil, err
 	}
+	if p.AuthBackend == AuthKube {
+		if err := p.ensureKubePKI(); err != nil {
+			return nil, fmt.Errorf("kube PKI file: %w", err)
+		}
+	}
 	tf, cleanup, err := p.terraform(ctx)
 	if err != nil {
 		return nil, err
@@ -293,6 +309,11 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 	if err != nil {
 		return nil, fmt.Errorf("outputs: %w", err)
 	}
+	// The kube backend: kube-apiserver's /readyz, the bootstrap, new tokens (every Up, so
+	// an environment kept for days gets fresh tokens by running up again).
+	if err := p.kubeStart(ctx, out); err != nil {
+		return out, err
+	}
 	// An image without a healthcheck (the real DS), or any DS on Podman, is not waited for
 	// by the apply: wait for /readyz and one authenticated request here.
 	if err := waitReady(ctx, out); err != nil {
@@ -302,7 +323,8 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 }
 
 // Outputs returns the outputs of the applied environment, secrets included: print them
-// with care. It reads the state in Dir; nothing is applied.
+// with care. It reads the state in Dir; nothing is applied. With the kube backend,
+// api_token and denied_token are the tokens of the last Up (absent when none were minted).
 func (p *Persistent) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
 	if _, err := os.Stat(filepath.Join(p.Dir, "terraform.tfstate")); err != nil {
 		return nil, ErrNotUp
@@ -321,6 +343,19 @@ func (p *Persistent) Outputs(ctx context.Context) (map[string]tfexec.OutputMeta,
 	}
 	if len(out) == 0 {
 		return nil, ErrNotUp
+	}
+	if outputValue(out, "auth_backend") == AuthKube {
+		// The stand-in's tokens would be refused: without minted ones, none.
+		t, err := p.KubeTokens()
+		switch {
+		case errors.Is(err, ErrNoKubeTokens):
+			delete(out, "api_token")
+			delete(out, "denied_token")
+		case err != nil:
+			return nil, err
+		default:
+			t.apply(out)
+		}
 	}
 	return out, nil
 }
@@ -391,6 +426,9 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("destroy: %w", err)
 		}
 		report(Event{Step: "destroy", Phase: Done, Elapsed: time.Since(start)})
+	}
+	if err := p.removeKubeTokens(); err != nil {
+		return n, err
 	}
 	d, err := engine.FromEnv()
 	if err != nil {

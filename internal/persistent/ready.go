@@ -3,18 +3,19 @@ package persistent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/dsenv/dsenv/internal/ready"
 )
 
-// waitReady waits for the DS of the outputs: /readyz 200 (at most a minute), then one
+// waitReady waits for the DS of the outputs: /readyz 200 (at most three minutes), then one
 // authenticated request answered 2xx (at most 15 s: the DS checks tokens with the auth
-// stand-in, which /readyz does not look at).
+// stand-in or kube-apiserver, which /readyz does not look at).
 func waitReady(ctx context.Context, out map[string]tfexec.OutputMeta) error {
 	str := func(name string) string {
 		var s string
@@ -27,43 +28,28 @@ func waitReady(ctx context.Context, out map[string]tfexec.OutputMeta) error {
 	if health == "" || api == "" {
 		return nil
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	poll := func(what string, limit time.Duration, url, token string) error {
-		ctx, cancel := context.WithTimeout(ctx, limit)
-		defer cancel()
-		var last string
-		for {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			if err != nil {
-				return err
-			}
-			if token != "" {
-				req.Header.Set("Authorization", "Bearer "+token)
-			}
-			resp, err := client.Do(req)
-			if err == nil {
-				b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-				resp.Body.Close()
-				if resp.StatusCode/100 == 2 {
-					return nil
-				}
-				last = resp.Status + " " + strings.TrimSpace(string(b))
-				if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-					return fmt.Errorf("%s: %s answered %s (run `make logs` for the DS's and the auth stand-in's log lines)", what, url, last)
-				}
-			} else {
-				last = err.Error()
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("%s: %s did not answer 2xx within %s (last: %s; run `make logs` for the containers' log lines)", what, url, limit, last)
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
+	// Who checks the tokens, and which containers' logs say why it failed.
+	checker, logs := "the auth stand-in", `make logs LOGSFLAGS="datastorage kube-auth"`
+	if str("auth_backend") == AuthKube {
+		checker, logs = "kube-apiserver", `make logs LOGSFLAGS="datastorage kube-apiserver"`
 	}
-	if err := poll("ready", 3*time.Minute, strings.TrimRight(health, "/")+"/readyz", ""); err != nil {
+	limit := 3 * time.Minute
+	err := ready.Probe{URL: strings.TrimRight(health, "/") + "/readyz", Timeout: limit}.Wait(ctx)
+	var re *ready.Error
+	if errors.As(err, &re) {
+		return fmt.Errorf("ready: %s did not answer 2xx within %s (last: %s; run `make logs` for the containers' log lines)", re.URL, limit, re.Last)
+	}
+	if err != nil {
 		return err
 	}
-	return poll("authenticated request through the auth stand-in", 15*time.Second,
-		strings.TrimRight(api, "/")+"/api/v1/audit/events?limit=1", token)
+	what := "authenticated request through " + checker
+	limit = 15 * time.Second
+	err = ready.Probe{URL: strings.TrimRight(api, "/") + "/api/v1/audit/events?limit=1", Token: token, Timeout: limit, Stop: ready.Refused}.Wait(ctx)
+	if errors.As(err, &re) && re.Reason != "" {
+		return fmt.Errorf("%s: %s answered %s with the environment's api_token (run `%s` for their log lines)", what, re.URL, re.Last, logs)
+	}
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s: %s did not answer 2xx within %s (last: %s; run `%s` for their log lines)", what, re.URL, limit, re.Last, logs)
+	}
+	return err
 }

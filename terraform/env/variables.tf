@@ -259,7 +259,7 @@ variable "kube_api_url" {
 }
 
 variable "auth_backend" {
-  description = "What answers the DS's reviews: \"standin\" (default: the auth stand-in) or \"kube\" (real etcd + kube-apiserver with RBAC; tfharness.WithAuthBackend(tfharness.AuthKube) sets it with kube_pki and bootstraps the ServiceAccounts and tokens after the apply)."
+  description = "What answers the DS's reviews: \"standin\" (default: the auth stand-in) or \"kube\" (real etcd + kube-apiserver with RBAC; tfharness.WithAuthBackend(tfharness.AuthKube) and dsenv up --auth-backend kube set it with kube_pki and bootstrap the ServiceAccounts and tokens after the apply)."
   type        = string
   default     = "standin"
   nullable    = false

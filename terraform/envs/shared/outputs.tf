@@ -85,7 +85,7 @@ output "datastorage_metrics_url" {
 }
 
 output "api_token" {
-  description = "Bearer token the DS API accepts."
+  description = "Bearer token the DS API accepts through the auth stand-in. With auth_backend = \"kube\" the DS accepts ServiceAccount tokens instead: tfharness's env.Token, `dsenv output api_token` (minted by each dsenv up)."
   value       = module.stack.api_token
   sensitive   = true
 }
@@ -96,7 +96,7 @@ output "containers" {
 }
 
 output "denied_token" {
-  description = "A token the auth stand-in authenticates but denies every access check: the DS answers 403 to it."
+  description = "A token the auth stand-in authenticates but denies every access check: the DS answers 403 to it. With auth_backend = \"kube\": env.DeniedToken, `dsenv output denied_token`."
   value       = module.stack.denied_token
   sensitive   = true
 }

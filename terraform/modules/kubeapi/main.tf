@@ -28,6 +28,10 @@ locals {
     "--service-account-issuer=${var.service_account_issuer}",
     "--service-account-key-file=${local.pki_dir}/sa.key",
     "--service-account-signing-key-file=${local.pki_dir}/sa.key",
+    # The longest TokenRequest lifetime granted (internal/kubeapi.MaxTokenTTL): without it
+    # there is no cap at all; a persistent environment asks for days (and re-mints on each
+    # dsenv up), a test environment for 24 h.
+    "--service-account-max-token-expiration=720h",
     "--authorization-mode=RBAC",
     # As envtest: no controller creates the default ServiceAccount, so the plugin would
     # refuse every Pod; the bootstrap creates the ServiceAccounts it needs.
