@@ -278,11 +278,12 @@ func printSummary(w io.Writer, outputs map[string]tfexec.OutputMeta, dsenv invoc
 }
 
 // summaryCommands are the paste-ready commands of the summary: psql, redis-cli, and a
-// curl that writes a Gateway-like audit event and one that reads it back.
+// curl that writes a Gateway-like audit event and one that reads it back. The event passes
+// the real DS's schema too (its signal_type allows only "alert": anything else is a 400).
 func summaryCommands(url string, out func(name string) string) []string {
 	event := `'{"version":"1.0","event_type":"gateway.signal.received","event_timestamp":"'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'",` +
 		`"event_category":"gateway","event_action":"received","event_outcome":"success","correlation_id":"rr-dsenv-try",` +
-		`"event_data":{"event_type":"gateway.signal.received","signal_type":"prometheus","signal_name":"HighMemory","namespace":"default","fingerprint":"dsenv-try"}}'`
+		`"event_data":{"event_type":"gateway.signal.received","signal_type":"alert","signal_name":"HighMemory","namespace":"default","fingerprint":"dsenv-try"}}'`
 	return []string{
 		fmt.Sprintf(`psql "%s" -c 'select count(*) from audit_events'`, out("postgres_dsn")),
 		fmt.Sprintf(`redis-cli --no-auth-warning -u "%s" ping`, out("redis_url")),
