@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
+
 	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/internal/testenv"
-	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 var regenPlans = flag.Bool("plans", false, "regenerate testdata/*.plan.json from the fixtures with real terraform and Docker")

@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dsenv/dsenv/internal/pgstate"
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/dsenv/dsenv/internal/pgstate"
 )
 
 // Options say which root module to plan and how.

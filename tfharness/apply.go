@@ -7,10 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
+
 	"github.com/dsenv/dsenv/internal/engine"
 	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/internal/ready"
-	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // apply runs terraform apply, retrying only errors known to be transient, then after

@@ -7,10 +7,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
+
 	"github.com/dsenv/dsenv/internal/engine"
 	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/internal/owner"
-	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // destroy removes everything of the environment. TeardownDestroy runs terraform destroy

@@ -10,9 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
+
 	"github.com/dsenv/dsenv/internal/owner"
 	"github.com/dsenv/dsenv/internal/secret"
-	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // TestingT is what New needs of a test: *testing.T, *testing.B and GinkgoT() satisfy it.

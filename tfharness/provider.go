@@ -13,9 +13,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
+
 	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/internal/tfbin"
-	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // provider is a docker provider process the harness starts for one environment and

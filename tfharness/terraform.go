@@ -4,8 +4,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/tfbin"
 	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/dsenv/dsenv/internal/tfbin"
 )
 
 // tfGOGC is the Go garbage collector's target for the Terraform and provider processes

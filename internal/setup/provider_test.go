@@ -5,9 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dsenv/dsenv/internal/cache"
 )
 
 func TestProviderGoModBuildsThePinnedVersion(t *testing.T) {

@@ -5,9 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dsenv/dsenv/images"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dsenv/dsenv/images"
 )
 
 func writeTree(t *testing.T, files map[string]string) string {

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsenv/dsenv/images"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dsenv/dsenv/images"
 )
 
 func TestLockMakesASecondSetupWait(t *testing.T) {

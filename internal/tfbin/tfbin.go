@@ -7,12 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/dsenv/dsenv/internal/engine"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/dsenv/dsenv/internal/engine"
 
 	"github.com/hashicorp/go-version"
 	install "github.com/hashicorp/hc-install"

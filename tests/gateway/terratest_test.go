@@ -3,8 +3,9 @@ package gateway_test
 import (
 	"testing"
 
-	"github.com/dsenv/dsenv/tfharness/terratest"
 	"github.com/gruntwork-io/terratest/modules/terraform"
+
+	"github.com/dsenv/dsenv/tfharness/terratest"
 )
 
 // TestGatewayAuditTrailTerratest is the same suite written the terratest way: options

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/dsenv/dsenv/internal/kubeapi"
 	"github.com/dsenv/dsenv/tests/internal/gateway"
 	"github.com/dsenv/dsenv/tfharness"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestEnvironmentWithTheRealAPI is a whole environment whose DS checks tokens with the real

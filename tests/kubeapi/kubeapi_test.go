@@ -26,6 +26,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/internal/engine"
 	"github.com/dsenv/dsenv/internal/kubeapi"
@@ -33,9 +37,6 @@ import (
 	"github.com/dsenv/dsenv/internal/owner"
 	"github.com/dsenv/dsenv/internal/testenv"
 	"github.com/dsenv/dsenv/internal/tfbin"
-	"github.com/hashicorp/terraform-exec/tfexec"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 var images = []string{"dsenv/etcd:v3.7.3", "dsenv/kube-apiserver:v1.37.2"}

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/dsfiles"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dsenv/dsenv/internal/dsfiles"
 )
 
 // files writes a config and its secrets into a temp dir. mutate edits the config text.
