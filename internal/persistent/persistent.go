@@ -378,6 +378,12 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 			}
 			return 0, fmt.Errorf("init: %w", err)
 		}
+		// Podman: see engine.PrepareTeardown (netavark 1.4 would leave firewall rules).
+		if d, derr := engine.FromEnv(); derr == nil {
+			if serr := d.PrepareTeardown(ctx, label.Env+"="+id); serr != nil {
+				return 0, fmt.Errorf("destroy: %w", serr)
+			}
+		}
 		// -refresh=false: faster (no 2 s network read) and works after setup rebuilt an image.
 		err = tf.Destroy(ctx, tfexec.Refresh(false))
 		if perr := p.privateState(); perr != nil && err == nil {
