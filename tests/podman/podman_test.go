@@ -476,14 +476,19 @@ func TestNetworkRemovalLeavesNoContainerBehind(t *testing.T) {
 	}
 }
 
-// netavark 1.4 deletes a network's port-forwarding chain (nat NETAVARK-DN-<id>) only when
-// the last container it tears down there publishes a port; engine.Remove orders Podman's
-// removals for it. Three portless containers beside one that publishes: removed in parallel
-// without that order, the ported one is torn down last one time in four.
-func TestRemovalLeavesNoPortForwardingChain(t *testing.T) {
+// Two ways netavark 1.4 under Podman 4.3 keeps a removed network's rules, both handled by
+// engine.Remove:
+//   - it deletes the port-forwarding chain (nat NETAVARK-DN-<id>) only when the last
+//     container it tears down there publishes a port. Three portless containers beside one
+//     that publishes: removed in parallel without an order, the ported one is torn down
+//     last one time in four.
+//   - a Docker client's look at the network (docker network inspect, as the docker
+//     provider does on every refresh) deletes "isolate" from the service's in-memory
+//     network, and the teardowns after it keep the NETAVARK_ISOLATION rules: every time.
+func TestRemovalLeavesNoNetavarkRule(t *testing.T) {
 	needPodman(t)
 	before := hostNet(t)
-	id := fmt.Sprintf("t-poddn%d", os.Getpid()%100000)
+	id := fmt.Sprintf("t-podrules%d", os.Getpid()%100000)
 	filter := label.Env + "=" + id
 	t.Cleanup(func() { noLeaks(t, filter, before) })
 	d, err := engine.FromEnv()
@@ -509,6 +514,11 @@ func TestRemovalLeavesNoPortForwardingChain(t *testing.T) {
 	}
 	if !chain {
 		t.Fatalf("no NETAVARK-DN chain for the published port: the check below could not fail")
+	}
+	insp := exec.Command("docker", "network", "inspect", id+"-net")
+	insp.Env = append(os.Environ(), "DOCKER_HOST="+engine.PodmanSocket)
+	if out, err := insp.CombinedOutput(); err != nil {
+		t.Fatalf("docker network inspect through Podman's socket: %v\n%s", err, out)
 	}
 	objs, err := d.List(ctx, filter)
 	if err != nil {
