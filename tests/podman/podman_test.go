@@ -8,10 +8,13 @@ package podman_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +26,7 @@ import (
 	"time"
 
 	"github.com/dsenv/dsenv/internal/engine"
+	"github.com/dsenv/dsenv/internal/kubeapi"
 	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/internal/owner"
 	"github.com/dsenv/dsenv/terraform"
@@ -360,14 +364,9 @@ func TestMakeUpTwicePlansNoChange(t *testing.T) {
 		t.Errorf("the second dsenv up changed something:\n%s", out)
 	}
 
-	cacheDir := os.Getenv("DSENV_CACHE_DIR")
-	if cacheDir == "" {
-		d, _ := os.UserCacheDir()
-		cacheDir = filepath.Join(d, "dsenv")
-	}
 	plan := exec.Command("terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color")
 	plan.Dir = dir
-	plan.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+filepath.Join(cacheDir, "terraformrc"), "DOCKER_HOST="+engine.PodmanSocket)
+	plan.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+terraformrc(), "DOCKER_HOST="+engine.PodmanSocket)
 	if pout, err := plan.CombinedOutput(); err != nil {
 		t.Errorf("terraform plan -detailed-exitcode on Podman: %v (exit 2: changes)\n%s", err, pout)
 	}
@@ -526,5 +525,210 @@ func TestRemovalLeavesNoNetavarkRule(t *testing.T) {
 	}
 	if err := d.Remove(ctx, objs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// terraform/envs/shared on Podman with wait_for_healthchecks = false (README, "Podman"):
+// the apply returns without the engine's healthchecks, the DS becomes ready, a second plan
+// changes nothing, and after the destroy (the volumes taken out of the state first: they
+// are prevent_destroy) nothing of it is left.
+func TestSharedRootOnPodman(t *testing.T) {
+	needPodman(t)
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS("../../terraform")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "envs", "shared")
+	// No state database here: the local backend, as the root's versions.tf suggests.
+	if err := os.WriteFile(filepath.Join(dir, "backend_override.tf"), []byte("terraform {\n  backend \"local\" {}\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prefix := fmt.Sprintf("dsenv-podshared-%d", os.Getpid())
+	ports := freePorts(t, 5)
+	vars := map[string]any{
+		"name_prefix":                   prefix,
+		"owner":                         "manual@podman-test",
+		"created":                       fmt.Sprint(time.Now().Unix()),
+		"postgres_host_port":            ports[0],
+		"redis_host_port":               ports[1],
+		"datastorage_host_port":         ports[2],
+		"datastorage_health_host_port":  ports[3],
+		"datastorage_metrics_host_port": ports[4],
+		"postgres_password":             randomHex(t, 16),
+		"redis_password":                randomHex(t, 16),
+		"api_token":                     randomHex(t, 24),
+		"wait_for_healthchecks":         false,
+	}
+	b, _ := json.Marshal(vars)
+	varFile := filepath.Join(t.TempDir(), "shared.tfvars.json")
+	if err := os.WriteFile(varFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tf := func(timeout time.Duration, args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "terraform", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+terraformrc(), "DOCKER_HOST="+engine.PodmanSocket, "TF_IN_AUTOMATION=1")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	before := hostNet(t)
+	filter := label.Env + "=" + prefix
+	t.Cleanup(func() {
+		// prevent_destroy keeps the data volumes: out of the state, then removed by hand.
+		if out, err := tf(time.Minute, "state", "rm", "docker_volume.postgres_data", "docker_volume.redis_data"); err != nil {
+			t.Logf("terraform state rm: %v\n%s", err, out)
+		}
+		t0 := time.Now()
+		if out, err := tf(5*time.Minute, "destroy", "-auto-approve", "-input=false", "-no-color", "-var-file="+varFile); err != nil {
+			t.Errorf("terraform destroy: %v\n%s", err, out)
+		}
+		t.Logf("podman: shared root destroyed in %s", time.Since(t0).Round(time.Millisecond))
+		for _, v := range []string{prefix + "-postgres-data", prefix + "-redis-data"} {
+			_, _ = exec.Command("podman", "volume", "rm", "-f", v).CombinedOutput()
+		}
+		noLeaks(t, filter, before)
+	})
+	if out, err := tf(3*time.Minute, "init", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("terraform init: %v\n%s", err, out)
+	}
+	t0 := time.Now()
+	// Were anything still waiting on a healthcheck, this would hang until its timeout.
+	if out, err := tf(4*time.Minute, "apply", "-auto-approve", "-input=false", "-no-color", "-var-file="+varFile); err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, out)
+	}
+	t.Logf("podman: shared root applied in %s", time.Since(t0).Round(time.Millisecond))
+	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[3])
+	var last string
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(ready)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the shared DS never became ready at %s: %s", ready, last)
+		}
+	}
+	t.Logf("podman: shared DS ready %s after the apply began", time.Since(t0).Round(time.Millisecond))
+	if out, err := tf(3*time.Minute, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-var-file="+varFile); err != nil {
+		t.Errorf("second plan of envs/shared on Podman: %v (exit 2: changes)\n%s", err, out)
+	}
+}
+
+// terraformrc is setup's Terraform CLI configuration (the provider's local mirror).
+func terraformrc() string {
+	dir := os.Getenv("DSENV_CACHE_DIR")
+	if dir == "" {
+		d, _ := os.UserCacheDir()
+		dir = filepath.Join(d, "dsenv")
+	}
+	return filepath.Join(dir, "terraformrc")
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+func randomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// The kubeapi module on Podman plans no change a second time (as the env root does, see
+// TestMakeUpTwicePlansNoChange): the root tests/kubeapi applies, etcd and kube-apiserver
+// on a network of their own, then a label teardown leaves nothing.
+func TestKubeAPIModulePlansNoChange(t *testing.T) {
+	needPodman(t)
+	work := t.TempDir()
+	for src, dst := range map[string]string{"modules/network": "modules/network", "modules/kubeapi": "modules/kubeapi"} {
+		sub, err := fs.Sub(terraform.FS, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.CopyFS(filepath.Join(work, dst), sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.CopyFS(filepath.Join(work, "root"), os.DirFS("../kubeapi/testdata/root")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(work, "root")
+	id := fmt.Sprintf("t-podkube%d", os.Getpid()%100000)
+	pki, err := kubeapi.NewPKI(kubeapi.PKIOptions{Hosts: []string{"kube-api"}, Namespace: "dsenv", ServerAccount: "data-storage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{
+		"name":   id,
+		"labels": map[string]string{label.Env: id, label.Owner: owner.Current().String(), label.Created: fmt.Sprint(time.Now().Unix())},
+		"pki":    pki.Vars(""),
+	})
+	varFile := filepath.Join(dir, "test.tfvars.json")
+	if err := os.WriteFile(varFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tf := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "terraform", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+terraformrc(), "DOCKER_HOST="+engine.PodmanSocket, "TF_IN_AUTOMATION=1")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	before := hostNet(t)
+	filter := label.Env + "=" + id
+	t.Cleanup(func() {
+		d, err := engine.FromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		objs, err := d.List(ctx, filter)
+		if err == nil {
+			err = d.Remove(ctx, objs)
+		}
+		if err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+		noLeaks(t, filter, before)
+	})
+	if out, err := tf("init", "-input=false", "-no-color", "-backend=false"); err != nil {
+		t.Fatalf("terraform init: %v\n%s", err, out)
+	}
+	if out, err := tf("apply", "-auto-approve", "-input=false", "-no-color", "-var-file="+varFile); err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, out)
+	}
+	if running := podman(t, "ps", "--format", "{{.Names}}", "--filter", "label="+filter); !strings.Contains(running, "etcd") || !strings.Contains(running, "kube-api") {
+		t.Errorf("podman ps does not show etcd and kube-apiserver running: %q", running)
+	}
+	if out, err := tf("plan", "-detailed-exitcode", "-input=false", "-no-color", "-var-file="+varFile); err != nil {
+		t.Errorf("second plan of the kubeapi module on Podman: %v (exit 2: changes)\n%s", err, out)
 	}
 }
