@@ -281,11 +281,11 @@ func (d *Client) List(ctx context.Context, terms ...string) ([]Object, error) {
 // Remove deletes objects: containers first (forced, with their anonymous volumes, in
 // parallel), then networks, then volumes. Objects already gone are not errors.
 //
-// On Podman the service first rereads its network definitions (reloadNetworks), and the
-// containers that publish no host port go first, and those that do only
-// once they are gone: netavark 1.4 (Podman 4.3's) deletes a network's port-forwarding
-// chain (nat NETAVARK-DN-<id>) only when the last container it tears down on that network
-// has port mappings itself, and otherwise leaves the chain behind, empty.
+// On Podman the service first rereads its network definitions (reloadNetworks); then the
+// containers that publish no host port are removed, and only after them those that do:
+// netavark 1.4 (Podman 4.3's) deletes a network's port-forwarding chain (nat
+// NETAVARK-DN-<id>) only when the last container it tears down on that network has port
+// mappings itself, and otherwise leaves the chain behind, empty.
 func (d *Client) Remove(ctx context.Context, objs []Object) error {
 	podman := d.onPodman(ctx)
 	var errs []error
