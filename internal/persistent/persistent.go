@@ -124,7 +124,8 @@ signer_key_pem  = %q
 		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"], secrets["denied_token"],
 		secrets["signer_cert_pem"], secrets["signer_key_pem"])
 	if podman {
-		text += "\n# Podman runs no healthchecks without systemd: dsenv up waits for /readyz itself.\ndatastorage_wait = false\n"
+		text += "\n# Podman runs no healthchecks without systemd: dsenv up waits for /readyz itself.\ndatastorage_wait = false\n" +
+			"# Podman 4.3's log follow can miss a one-shot job's exit and hang the apply.\njob_logs = false\n"
 	}
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {

@@ -558,6 +558,7 @@ func TestSharedRootOnPodman(t *testing.T) {
 		"redis_password":                randomHex(t, 16),
 		"api_token":                     randomHex(t, 24),
 		"wait_for_healthchecks":         false,
+		"job_logs":                      false,
 	}
 	b, _ := json.Marshal(vars)
 	varFile := filepath.Join(t.TempDir(), "shared.tfvars.json")

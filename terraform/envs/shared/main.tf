@@ -54,6 +54,7 @@ module "stack" {
   data_store_healthcheck_interval  = var.healthcheck_interval
   datastorage_healthcheck_interval = var.healthcheck_interval
   wait_for_database                = "60s"
+  job_logs                         = var.job_logs
 
   log_level              = var.log_level
   datastorage_extra_env  = var.datastorage_extra_env

@@ -194,6 +194,13 @@ variable "wait_for_healthchecks" {
   nullable    = false
 }
 
+variable "job_logs" {
+  description = "true (default): the apply captures the migration job's log to show it when the job fails. Set false on Podman 4.3, whose log follow can miss the exit of a job that ends right after it starts and hang the apply (the log stays in the job's container)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "migrations_dir" {
   description = "Host directory of the DS's own goose migrations, applied instead of the reference schema: required with any datastorage_image other than dsenv/datastorage (the real DS)."
   type        = string
