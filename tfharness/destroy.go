@@ -25,6 +25,12 @@ func (e *Env) destroy(ctx context.Context) error {
 		owner.KillProcesses("DSENV_ENV", e.ID)
 	}
 	if e.cfg.teardown == TeardownDestroy && e.tf != nil && !e.aborted.Load() {
+		// Podman: see engine.PrepareTeardown (netavark 1.4 would leave firewall rules).
+		if d, err := engine.FromEnv(); err == nil {
+			if err := d.PrepareTeardown(ctx, label.Env+"="+e.ID); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		// -refresh=false: faster (no 2 s network read) and works after setup rebuilt an image.
 		if err := e.tf.Destroy(ctx, tfexec.Refresh(false)); err != nil {
 			errs = append(errs, fmt.Errorf("terraform destroy: %s", lastLines(e.redact(err.Error()), 20)))

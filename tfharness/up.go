@@ -102,6 +102,12 @@ func (e *Env) up(ctx context.Context) error {
 			vars[name] = v
 		}
 	}
+	// Podman 4.3's log follow can miss a one-shot job's exit and hang the apply.
+	if _, set := e.cfg.vars["job_logs"]; !set && e.tmpl.declares("job_logs") {
+		if v, err := d.Version(ctx); err == nil && v.Kind == engine.Podman {
+			vars["job_logs"] = false
+		}
+	}
 	if err := e.resolveImages(ctx, d, vars); err != nil {
 		return err
 	}

@@ -53,3 +53,31 @@ func (d *Client) Stop(ctx context.Context, id string) error {
 	}
 	return err
 }
+
+// PrepareTeardown readies, on Podman, the environment matching all label terms for a
+// removal in an order of its own (terraform destroy): the service rereads its network
+// definitions (see reloadNetworks), and the running containers that publish no host port
+// stop, since netavark 1.4 deletes a network's port-forwarding chain only when the last
+// container it tears down there has port mappings (see Remove). On Docker: nothing.
+func (d *Client) PrepareTeardown(ctx context.Context, terms ...string) error {
+	if !d.onPodman(ctx) {
+		return nil
+	}
+	if err := d.reloadNetworks(ctx); err != nil {
+		return err
+	}
+	cs, err := d.Containers(ctx, terms...)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range cs {
+		if c.Published || c.State != "running" {
+			continue
+		}
+		if err := d.Stop(ctx, c.ID); err != nil && !IsStatus(err, http.StatusNotFound) {
+			errs = append(errs, fmt.Errorf("stop %s: %w", c.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -101,37 +102,53 @@ func IsStatus(err error, codes ...int) bool {
 }
 
 func (d *Client) do(ctx context.Context, method, path string, q url.Values, out any) ([]byte, error) {
+	return d.send(ctx, method, path, q, nil, out)
+}
+
+// post sends a JSON body.
+func (d *Client) post(ctx context.Context, path string, body []byte) ([]byte, error) {
+	return d.send(ctx, http.MethodPost, path, nil, body, nil)
+}
+
+func (d *Client) send(ctx context.Context, method, path string, q url.Values, body []byte, out any) ([]byte, error) {
 	u := d.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := d.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("docker %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("docker %s %s: read: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		var m struct{ Message string }
-		_ = json.Unmarshal(body, &m)
+		_ = json.Unmarshal(b, &m)
 		if m.Message == "" {
-			m.Message = strings.TrimSpace(string(body))
+			m.Message = strings.TrimSpace(string(b))
 		}
 		return nil, &APIError{Status: resp.StatusCode, Message: m.Message}
 	}
 	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
+		if err := json.Unmarshal(b, out); err != nil {
 			return nil, fmt.Errorf("docker %s %s: decode: %w", method, path, err)
 		}
 	}
-	return body, nil
+	return b, nil
 }
 
 // labelFilter encodes Docker's filters parameter for "label=k=v" (or "label=k") terms.
@@ -147,6 +164,9 @@ type Object struct {
 	Name   string
 	Labels map[string]string
 	State  string // containers: running, exited, ...
+	// Published: a container publishing a host port. On Podman such containers are
+	// removed last (see Remove).
+	Published bool
 }
 
 func (d *Client) Containers(ctx context.Context, terms ...string) ([]Object, error) {
@@ -155,6 +175,7 @@ func (d *Client) Containers(ctx context.Context, terms ...string) ([]Object, err
 		Names  []string
 		Labels map[string]string
 		State  string
+		Ports  []struct{ PublicPort int }
 	}
 	q := labelFilter(terms...)
 	q.Set("all", "1")
@@ -167,7 +188,11 @@ func (d *Client) Containers(ctx context.Context, terms ...string) ([]Object, err
 		if len(c.Names) > 0 {
 			name = strings.TrimPrefix(c.Names[0], "/")
 		}
-		out = append(out, Object{Kind: "container", ID: c.ID, Name: name, Labels: c.Labels, State: c.State})
+		o := Object{Kind: "container", ID: c.ID, Name: name, Labels: c.Labels, State: c.State}
+		for _, p := range c.Ports {
+			o.Published = o.Published || p.PublicPort != 0
+		}
+		out = append(out, o)
 	}
 	return out, nil
 }
@@ -178,7 +203,15 @@ func (d *Client) Networks(ctx context.Context, terms ...string) ([]Object, error
 		Name   string
 		Labels map[string]string
 	}
-	if _, err := d.do(ctx, http.MethodGet, "/networks", labelFilter(terms...), &ns); err != nil {
+	// Podman: its own endpoint. Podman 4.3's compatible list and inspect delete the
+	// "isolate" option from the service's in-memory copy of each network they show, and
+	// every container teardown after that runs netavark without it, which then leaves the
+	// network's isolation rules behind (see reloadNetworks).
+	path := "/networks"
+	if d.onPodman(ctx) {
+		path = "/v4.0.0/libpod/networks/json"
+	}
+	if _, err := d.do(ctx, http.MethodGet, path, labelFilter(terms...), &ns); err != nil {
 		return nil, err
 	}
 	out := make([]Object, 0, len(ns))
@@ -186,6 +219,33 @@ func (d *Client) Networks(ctx context.Context, terms ...string) ([]Object, error
 		out = append(out, Object{Kind: "network", ID: n.ID, Name: n.Name, Labels: n.Labels})
 	}
 	return out, nil
+}
+
+// onPodman reports whether the engine is Podman (an unanswered /version counts as Docker).
+func (d *Client) onPodman(ctx context.Context) bool {
+	v, err := d.Version(ctx)
+	return err == nil && v.Kind == Podman
+}
+
+var reloads atomic.Int64
+
+// reloadNetworks makes Podman's service read its network definitions from disk again
+// before containers are torn down. Its compatible network list and inspect (which the
+// docker provider, the docker CLI and other clients use) delete the "isolate" option from
+// the service's in-memory copy of the networks they show (Podman 4.3, the change of
+// podman#15907); netavark 1.4, told no isolation, then leaves the network's
+// NETAVARK_ISOLATION_1/2 rules. The service reloads the definitions, option included, once
+// its configuration directory changed: creating and removing an empty network does that.
+func (d *Client) reloadNetworks(ctx context.Context) error {
+	name := fmt.Sprintf("dsenv-netreload-%d-%d", os.Getpid(), reloads.Add(1))
+	body, _ := json.Marshal(map[string]any{"name": name, "driver": "bridge"})
+	if _, err := d.post(ctx, "/v4.0.0/libpod/networks/create", body); err != nil {
+		return fmt.Errorf("podman network reload: %w", err)
+	}
+	if _, err := d.do(ctx, http.MethodDelete, "/v4.0.0/libpod/networks/"+name, nil, nil); err != nil && !IsStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("podman network reload: remove %s: %w", name, err)
+	}
+	return nil
 }
 
 func (d *Client) Volumes(ctx context.Context, terms ...string) ([]Object, error) {
@@ -220,21 +280,28 @@ func (d *Client) List(ctx context.Context, terms ...string) ([]Object, error) {
 
 // Remove deletes objects: containers first (forced, with their anonymous volumes, in
 // parallel), then networks, then volumes. Objects already gone are not errors.
+//
+// On Podman the service first rereads its network definitions (reloadNetworks); then the
+// containers that publish no host port are removed, and only after them those that do:
+// netavark 1.4 (Podman 4.3's) deletes a network's port-forwarding chain (nat
+// NETAVARK-DN-<id>) only when the last container it tears down on that network has port
+// mappings itself, and otherwise leaves the chain behind, empty.
 func (d *Client) Remove(ctx context.Context, objs []Object) error {
+	podman := d.onPodman(ctx)
 	var errs []error
-	for _, kind := range []string{"container", "network", "volume"} {
+	phase := func(match func(Object) bool) {
 		var (
 			wg sync.WaitGroup
 			mu sync.Mutex
 		)
 		for _, o := range objs {
-			if o.Kind != kind {
+			if !match(o) {
 				continue
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := d.removeOne(ctx, o); err != nil {
+				if err := d.removeOne(ctx, o, podman); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("remove %s %s: %w", o.Kind, o.Name, err))
 					mu.Unlock()
@@ -243,10 +310,26 @@ func (d *Client) Remove(ctx context.Context, objs []Object) error {
 		}
 		wg.Wait()
 	}
+	if podman {
+		for _, o := range objs {
+			if o.Kind == "container" {
+				if err := d.reloadNetworks(ctx); err != nil {
+					errs = append(errs, err)
+				}
+				break
+			}
+		}
+		phase(func(o Object) bool { return o.Kind == "container" && !o.Published })
+		phase(func(o Object) bool { return o.Kind == "container" && o.Published })
+	} else {
+		phase(func(o Object) bool { return o.Kind == "container" })
+	}
+	phase(func(o Object) bool { return o.Kind == "network" })
+	phase(func(o Object) bool { return o.Kind == "volume" })
 	return errors.Join(errs...)
 }
 
-func (d *Client) removeOne(ctx context.Context, o Object) error {
+func (d *Client) removeOne(ctx context.Context, o Object, podman bool) error {
 	var path string
 	q := url.Values{}
 	switch o.Kind {
@@ -273,6 +356,11 @@ func (d *Client) removeOne(ctx context.Context, o Object) error {
 			return nil
 		case o.Kind == "container" && IsStatus(err, http.StatusConflict) &&
 			strings.Contains(err.Error(), "already in progress"):
+			if podman {
+				// Another remover (the reaper, a second teardown) is at it: the order
+				// above holds only once it has finished.
+				return d.waitGone(ctx, o.ID)
+			}
 			return nil
 		case IsStatus(err, http.StatusConflict, http.StatusForbidden, http.StatusInternalServerError):
 			// A network or volume still in use by a container that is being removed.
@@ -288,21 +376,35 @@ func (d *Client) removeOne(ctx context.Context, o Object) error {
 	return err
 }
 
-// removeAttached force-removes the containers still attached to a network.
-func (d *Client) removeAttached(ctx context.Context, network string) error {
-	var nw struct {
-		Containers map[string]json.RawMessage
-	}
-	if _, err := d.do(ctx, http.MethodGet, "/networks/"+network, nil, &nw); err != nil {
+// waitGone waits until a container no longer exists.
+func (d *Client) waitGone(ctx context.Context, id string) error {
+	for {
+		_, err := d.do(ctx, http.MethodGet, "/containers/"+id+"/json", nil, nil)
 		if IsStatus(err, http.StatusNotFound) {
 			return nil
 		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("container %s still being removed: %w", id, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// removeAttached force-removes the containers still attached to a network (found by a
+// container list, not by inspecting the network: see Networks).
+func (d *Client) removeAttached(ctx context.Context, network string) error {
+	f, _ := json.Marshal(map[string][]string{"network": {network}})
+	var cs []struct {
+		ID string `json:"Id"`
+	}
+	if _, err := d.do(ctx, http.MethodGet, "/containers/json", url.Values{"all": {"1"}, "filters": {string(f)}}, &cs); err != nil {
 		return err
 	}
-	for id := range nw.Containers {
-		_, err := d.do(ctx, http.MethodDelete, "/containers/"+id, url.Values{"force": {"1"}, "v": {"1"}}, nil)
+	for _, c := range cs {
+		_, err := d.do(ctx, http.MethodDelete, "/containers/"+c.ID, url.Values{"force": {"1"}, "v": {"1"}}, nil)
 		if err != nil && !IsStatus(err, http.StatusNotFound) && !strings.Contains(err.Error(), "already in progress") {
-			return fmt.Errorf("remove container %s attached to the network: %w", id, err)
+			return fmt.Errorf("remove container %s attached to the network: %w", c.ID, err)
 		}
 	}
 	return nil

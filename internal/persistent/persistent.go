@@ -128,7 +128,8 @@ signer_key_pem  = %q
 		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"], secrets["denied_token"],
 		secrets["signer_cert_pem"], secrets["signer_key_pem"])
 	if podman {
-		text += "\n# Podman runs no healthchecks without systemd: dsenv up waits for /readyz itself.\ndatastorage_wait = false\n"
+		text += "\n# Podman runs no healthchecks without systemd: dsenv up waits for /readyz itself.\ndatastorage_wait = false\n" +
+			"# Podman 4.3's log follow can miss a one-shot job's exit and hang the apply.\njob_logs = false\n"
 	}
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -412,6 +413,12 @@ func (p *Persistent) Down(ctx context.Context) (int, error) {
 				return 0, &TerraformError{Step: "init", Blocks: ErrorBlocks(out.String(), err)}
 			}
 			return 0, fmt.Errorf("init: %w", err)
+		}
+		// Podman: see engine.PrepareTeardown (netavark 1.4 would leave firewall rules).
+		if d, derr := engine.FromEnv(); derr == nil {
+			if serr := d.PrepareTeardown(ctx, label.Env+"="+id); serr != nil {
+				return 0, fmt.Errorf("destroy: %w", serr)
+			}
 		}
 		// -refresh=false: faster (no 2 s network read) and works after setup rebuilt an image.
 		err = tf.Destroy(ctx, tfexec.Refresh(false))

@@ -33,6 +33,7 @@ module "stack" {
   datastorage_mounts              = var.datastorage_mounts
   datastorage_file_owner          = var.datastorage_file_owner
   datastorage_preflight           = var.datastorage_preflight
+  job_logs                        = var.job_logs
   datastorage_wait                = var.datastorage_wait
   migrations_dir                  = var.migrations_dir
   connect_attempts                = var.connect_attempts

@@ -279,3 +279,10 @@ variable "kube_extra_args" {
   default     = []
   nullable    = false
 }
+
+variable "job_logs" {
+  description = "Capture the one-shot jobs' logs in the apply (modules/stack job_logs). false on Podman 4.3 (dsenv up and tfharness set it there)."
+  type        = bool
+  default     = true
+  nullable    = false
+}

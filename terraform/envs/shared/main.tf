@@ -9,7 +9,8 @@
 # - PostgreSQL runs with fsync on (durable); Redis appends every write to its AOF.
 # - Fixed host ports from shared.tfvars, bound to 127.0.0.1 unless bind_address says otherwise.
 # - Restart policies bring the services back after a Docker restart; the apply waits for
-#   PostgreSQL and Redis to be healthy; slower health checks.
+#   PostgreSQL, Redis and the DS to be healthy (unless wait_for_healthchecks is false, as
+#   on Podman); slower health checks.
 # - A change to DS settings (log level, image, extra env) replaces only the DS container: the
 #   preflight job, whose config would be replaced with it, is off here.
 
@@ -48,10 +49,12 @@ module "stack" {
   datastorage_metrics_host_port = var.datastorage_metrics_host_port
 
   restart_policy                   = var.restart_policy
-  data_store_wait                  = true
+  data_store_wait                  = var.wait_for_healthchecks
+  datastorage_wait                 = var.wait_for_healthchecks # false on Podman without systemd
   data_store_healthcheck_interval  = var.healthcheck_interval
   datastorage_healthcheck_interval = var.healthcheck_interval
   wait_for_database                = "60s"
+  job_logs                         = var.job_logs
 
   log_level              = var.log_level
   datastorage_extra_env  = var.datastorage_extra_env

@@ -187,6 +187,20 @@ variable "healthcheck_interval" {
   default     = "2s"
 }
 
+variable "wait_for_healthchecks" {
+  description = "true (default): the apply waits for the engine's healthchecks of PostgreSQL, Redis and the DS. false: it returns once the containers started (the migration job waits for PostgreSQL itself, the DS retries its connections: connect_attempts x connect_interval); poll the DS's /readyz before use. Set false on Podman without systemd, which never runs healthchecks, so a wait would hang until its timeout."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "job_logs" {
+  description = "true (default): the apply captures the migration job's log to show it when the job fails. Set false on Podman 4.3, whose log follow can miss the exit of a job that ends right after it starts and hang the apply (the log stays in the job's container)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "migrations_dir" {
   description = "Host directory of the DS's own goose migrations, applied instead of the reference schema: required with any datastorage_image other than dsenv/datastorage (the real DS)."
   type        = string

@@ -172,7 +172,7 @@ resource "docker_container" "preflight" {
 
   must_run = false
   attach   = true
-  logs     = true
+  logs     = var.preflight_capture_logs
 
   dynamic "labels" {
     for_each = local.labels
@@ -196,7 +196,7 @@ resource "docker_container" "preflight" {
           "${try(jsondecode(l).msg, l)}${try(" (${jsondecode(l).file})", "")}${try(": ${jsondecode(l).error}", "")}"
         if try(jsondecode(l).level, "") == "ERROR"]),
         "${var.name}-preflight", coalesce(self.exit_code, -1),
-        self.container_logs != null ? self.container_logs : "(no log: the container did not run)",
+        self.container_logs != null ? self.container_logs : (var.preflight_capture_logs ? "(no log: the container did not run)" : "(not captured, preflight_capture_logs = false: see the container's log)"),
       )
     }
   }

@@ -451,3 +451,10 @@ variable "signer_key_pem" {
     error_message = "signer_cert_pem and signer_key_pem go together: set both or neither."
   }
 }
+
+variable "preflight_capture_logs" {
+  description = "true (default): the apply captures the job's log (the docker provider follows it) to show it when the job fails. false: not captured (see the container's log instead); for Podman 4.3, whose log follow can miss the exit of a job that ends right after it starts and then never returns, hanging the apply."
+  type        = bool
+  default     = true
+  nullable    = false
+}

@@ -103,6 +103,19 @@ resource "docker_container" "etcd" {
       value = labels.value
     }
   }
+
+  lifecycle {
+    # Podman reads back its smaller default capability set as a drop list and the tmpfs
+    # options normalised ("...,rprivate,nosuid,nodev,tmpcopyup"): either would replace
+    # the container on every plan. A new tmpfs size still replaces it, through
+    # terraform_data.etcd_tmpfs.
+    ignore_changes       = [capabilities, tmpfs]
+    replace_triggered_by = [terraform_data.etcd_tmpfs]
+  }
+}
+
+resource "terraform_data" "etcd_tmpfs" {
+  input = var.etcd_tmpfs_mb
 }
 
 # The image has no shell: readiness is kube-apiserver's /readyz, which the caller polls on
@@ -159,6 +172,13 @@ resource "docker_container" "apiserver" {
       label = labels.key
       value = labels.value
     }
+  }
+
+  lifecycle {
+    # Podman reads back its smaller default capability set as a drop list (AUDIT_WRITE,
+    # MKNOD, NET_RAW), which would replace the container on every plan. No capabilities
+    # are set here.
+    ignore_changes = [capabilities]
   }
 
   depends_on = [docker_container.etcd]

@@ -60,7 +60,7 @@ resource "docker_container" "this" {
   # logs) until destroy.
   must_run = false
   attach   = true
-  logs     = true
+  logs     = var.capture_logs
 
   dynamic "labels" {
     for_each = local.labels
@@ -84,7 +84,7 @@ resource "docker_container" "this" {
         join("; ", [for l in split("\n", self.container_logs != null ? self.container_logs : "") :
           "${try(jsondecode(l).msg, l)}${try(" (${jsondecode(l).file})", "")}${try(": ${jsondecode(l).error}", "")}"
         if try(jsondecode(l).level, "") == "ERROR"]),
-        self.container_logs != null ? self.container_logs : "(no log: the container did not run)",
+        self.container_logs != null ? self.container_logs : (var.capture_logs ? "(no log: the container did not run)" : "(not captured, capture_logs = false: see the container's log)"),
       )
     }
   }

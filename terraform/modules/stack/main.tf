@@ -135,7 +135,8 @@ module "migrate" {
   labels            = local.labels
   # Runs once PostgreSQL is up, and again whenever PostgreSQL is replaced (the data stays
   # where it is durable).
-  triggers = { postgres = module.postgres.container_id }
+  triggers     = { postgres = module.postgres.container_id }
+  capture_logs = var.job_logs
 }
 
 module "datastorage" {
@@ -163,14 +164,15 @@ module "datastorage" {
   redis_password    = var.redis_password
   api_tokens        = { (var.api_token_name) = var.api_token }
 
-  connect_attempts   = var.connect_attempts
-  connect_interval   = var.connect_interval
-  dlq_retry_interval = var.dlq_retry_interval
-  extra_env          = var.datastorage_extra_env
-  mounts             = var.datastorage_mounts
-  file_owner         = var.datastorage_file_owner
-  preflight_command  = var.datastorage_preflight && local.reference_ds ? ["/datastorage", "preflight"] : []
-  stop_grace_seconds = var.datastorage_stop_grace_seconds
+  connect_attempts       = var.connect_attempts
+  connect_interval       = var.connect_interval
+  dlq_retry_interval     = var.dlq_retry_interval
+  extra_env              = var.datastorage_extra_env
+  mounts                 = var.datastorage_mounts
+  file_owner             = var.datastorage_file_owner
+  preflight_command      = var.datastorage_preflight && local.reference_ds ? ["/datastorage", "preflight"] : []
+  preflight_capture_logs = var.job_logs
+  stop_grace_seconds     = var.datastorage_stop_grace_seconds
   # The apply waits for this one unless datastorage_wait is false (tfharness polls /readyz
   # itself).
   # No healthcheck, no wait in the apply (the caller polls /readyz) for an image without a probe.

@@ -626,3 +626,10 @@ variable "kube_extra_args" {
   default     = []
   nullable    = false
 }
+
+variable "job_logs" {
+  description = "true (default): the apply captures the logs of the one-shot jobs (migrations, DS preflight) to show them when a job fails. false on Podman 4.3: its log follow can miss the exit of a job that ends right after it starts and never return, hanging the apply (the jobs' logs stay in their containers)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
