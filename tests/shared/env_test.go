@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/cache"
-	"github.com/dsenv/dsenv/planreview"
 	"github.com/hashicorp/terraform-exec/tfexec"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dsenv/dsenv/internal/cache"
+	"github.com/dsenv/dsenv/planreview"
 )
 
 // images are the defaults of terraform/envs/shared; DSENV_<SERVICE>_IMAGE overrides one, as

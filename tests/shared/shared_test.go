@@ -22,11 +22,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsenv/dsenv/planreview"
-	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/dsenv/dsenv/planreview"
+	"github.com/dsenv/dsenv/tests/internal/labelled"
 )
 
 const (
