@@ -89,5 +89,7 @@ restore:
 	$(run-dsenv) restore $(RESTOREFLAGS)
 
 ## bench: dsenv vs docker compose vs testcontainers-go vs plain docker run (bench/README.md)
+# The dsenv-kube stack (the real Kubernetes API) needs etcd and kube-apiserver, as make test does.
+bench: SETUPFLAGS += --with-kube
 bench: setup
 	cd bench && GOFLAGS=-mod=mod $(GO) run . $(BENCHFLAGS)

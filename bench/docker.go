@@ -106,6 +106,32 @@ func peakMemory(ctx context.Context, ids []string) int64 {
 	return total
 }
 
+// memRoles are the containers whose peak memory a sample also records on its own: the
+// auth backends' (kube-auth is the stand-in, which also runs beside the real API, unused).
+var memRoles = []string{"etcd", "kube-apiserver", "kube-auth"}
+
+// peakMemoryByRole is the peak memory of each container whose name ends in -<role>, for
+// the given roles, read as peakMemory reads it.
+func peakMemoryByRole(ctx context.Context, ids, roles []string) map[string]int64 {
+	if len(ids) == 0 {
+		return nil
+	}
+	out, err := docker(ctx, nil, append([]string{"inspect", "--format", "{{.Id}} {{.Name}}"}, ids...)...)
+	if err != nil {
+		return nil
+	}
+	by := map[string]int64{}
+	for _, line := range strings.Split(out, "\n") {
+		id, name, _ := strings.Cut(line, " ")
+		for _, r := range roles {
+			if strings.HasSuffix(name, "-"+r) {
+				by[r] += peakMemory(ctx, []string{id})
+			}
+		}
+	}
+	return by
+}
+
 func cgroupPeak(id string) (int64, bool) {
 	for _, p := range []string{
 		"/sys/fs/cgroup/memory/docker/" + id + "/memory.max_usage_in_bytes",

@@ -25,8 +25,10 @@ type dsenvStack struct {
 	vars     map[string]any
 	log      *slog.Logger
 	teardown tfharness.Teardown
-	initTime time.Duration // the first environment's init, once per process
-	images   Images        // the suite's images (the single-environment samples take them from the Spec)
+	initTime time.Duration         // the first environment's init, once per process
+	images   Images                // the suite's images (the single-environment samples take them from the Spec)
+	auth     tfharness.AuthBackend // "" or AuthStandIn: the stand-in; AuthKube: etcd + kube-apiserver
+	err      error                 // why this stack cannot run here (dsenv-kube without its images)
 }
 
 func (d *dsenvStack) Name() string {
@@ -100,6 +102,9 @@ type logDiscard struct{ log *slog.Logger }
 func (l logDiscard) Logf(format string, args ...any) { l.log.Debug("tfharness", "msg", format) }
 
 func (d *dsenvStack) Up(ctx context.Context, s *Spec) (Env, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
 	opts := []tfharness.Option{
 		tfharness.WithIDPrefix("bench-" + d.Short()),
 		tfharness.WithLabels(map[string]string{"dsenv.bench": s.RunID, "dsenv.bench.env": s.ID}),
@@ -109,6 +114,9 @@ func (d *dsenvStack) Up(ctx context.Context, s *Spec) (Env, error) {
 		tfharness.WithImage(tfharness.ServiceDataStorage, s.Images.DataStorage),
 		tfharness.WithLogger(logDiscard{d.log}),
 		tfharness.WithTimeout(3 * time.Minute),
+	}
+	if d.auth != "" {
+		opts = append(opts, tfharness.WithAuthBackend(d.auth))
 	}
 	if len(d.vars) > 0 {
 		opts = append(opts, tfharness.WithVars(d.vars))

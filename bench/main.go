@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dsenv/dsenv/internal/setup"
 	"github.com/dsenv/dsenv/tfharness"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 )
@@ -51,13 +53,14 @@ type Sample struct {
 	Stack    string
 	Round    int
 	Envs     int
-	Up       time.Duration // until every environment's /readyz answered 200
-	Down     time.Duration // until every environment was torn down
-	Mem      int64         // sum of the containers' peak memory, bytes
-	CPU      time.Duration // user+sys CPU of this process and its children (terraform, the provider, docker CLIs) over up and down
-	Left     int           // labelled objects left after Down (must be 0)
-	Phases   []Phase       // first environment's, when the tool reports them
-	Timeline []Event       // first environment's containers, from docker inspect
+	Up       time.Duration    // until every environment's /readyz answered 200
+	Down     time.Duration    // until every environment was torn down
+	Mem      int64            // sum of the containers' peak memory, bytes
+	MemBy    map[string]int64 // peak memory of the auth containers (etcd, kube-apiserver, kube-auth), bytes
+	CPU      time.Duration    // user+sys CPU of this process and its children (terraform, the provider, docker CLIs) over up and down
+	Left     int              // labelled objects left after Down (must be 0)
+	Phases   []Phase          // first environment's, when the tool reports them
+	Timeline []Event          // first environment's containers, from docker inspect
 	Err      string
 	Warmup   bool
 	Started  time.Time
@@ -71,7 +74,7 @@ func main() {
 		concRounds = flag.Int("conc-rounds", 1, "interleaved rounds at each concurrency level")
 		conc       = flag.String("conc", "2,4", "concurrency levels (environments at once), comma separated; empty for none")
 		concStacks = flag.String("conc-stacks", "dsenv,dsenv-proposed,compose,testcontainers,floor", "stacks measured at concurrency levels > 1")
-		stacksFlag = flag.String("stacks", "dsenv,dsenv-proposed,compose,testcontainers,floor", "stacks, in interleaving order")
+		stacksFlag = flag.String("stacks", "dsenv,dsenv-kube,dsenv-proposed,compose,testcontainers,floor", "stacks, in interleaving order (dsenv-kube: the real Kubernetes API, needs `dsenv setup --with-kube`)")
 		warmup     = flag.Bool("warmup", true, "one unrecorded round first")
 		outDir     = flag.String("out", "results", "directory for <date>.md, <date>.json")
 		committed  = flag.String("committed", "RESULTS.md", "also copy the table here (empty: don't)")
@@ -128,8 +131,20 @@ func main() {
 		fatal(err)
 	}
 	defer untagImages(context.Background(), runID)
+	kube := &dsenvStack{name: "dsenv-kube", short: "dk", auth: tfharness.AuthKube, log: log, images: img}
+	if slices.Contains(splitList(*stacksFlag), kube.name) || slices.Contains(splitList(*concStacks), kube.name) {
+		kubeIDs, err := kubeImages(ctx)
+		if err != nil {
+			// The stack fails every sample with this (in the report's failures too); the
+			// others are still measured.
+			kube.err = err
+			log.Error("dsenv-kube will fail", "err", err)
+		}
+		maps.Copy(imageIDs, kubeIDs)
+	}
 	all := map[string]Stack{
 		"dsenv":          &dsenvStack{log: log, images: img},
+		"dsenv-kube":     kube,
 		"compose":        composeStack{file: abs("compose.yaml"), healthInterval: *health},
 		"testcontainers": tcStack{poll: *health / 2},
 		"floor":          floorStack{},
@@ -317,6 +332,7 @@ func (b *bencher) measure(s Stack, round, k int, warm bool) {
 		ids = append(ids, c...)
 	}
 	smp.Mem = peakMemory(context.Background(), ids)
+	smp.MemBy = peakMemoryByRole(context.Background(), ids, memRoles)
 	if tl := b.events.timeline(specs[0].ID, t0); len(tl) > 0 {
 		smp.Timeline = append(tl, Event{"ready (host /readyz 200)", smp.Up})
 	}
@@ -414,6 +430,26 @@ func snapshotImages(ctx context.Context, img Images, runID string) (Images, map[
 		return out, nil, fmt.Errorf("images missing (nothing is pulled; run `make setup`): %s", strings.Join(missing, ", "))
 	}
 	return out, ids, nil
+}
+
+// kubeImages checks that the real Kubernetes API's images exist (the kubeapi module's
+// defaults; they are not snapshotted: only dsenv-kube starts them) and returns their ids.
+func kubeImages(ctx context.Context) (map[string]string, error) {
+	ids := map[string]string{}
+	var missing []string
+	for _, ref := range []string{setup.EtcdImage, setup.KubeAPIServerImage} {
+		id, err := docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", ref)
+		if err != nil {
+			missing = append(missing, ref)
+			continue
+		}
+		ids[ref] = strings.TrimPrefix(id, "sha256:")[:12]
+	}
+	if len(missing) > 0 {
+		return ids, fmt.Errorf("image(s) %s missing: the real Kubernetes API is built locally, nothing is pulled; run `dsenv setup --with-kube` (in the repository: make setup SETUPFLAGS=--with-kube), or leave dsenv-kube out of -stacks",
+			strings.Join(missing, ", "))
+	}
+	return ids, nil
 }
 
 // benchTag is the tag of the run's image snapshots.

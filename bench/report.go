@@ -239,6 +239,9 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "## Paired ratios (one environment)\n\nEach dsenv stack's time ÷ the peer's, per round, median (min–max) of the ratios: "+
 			"the target is up ≤ 1.2 and down ≤ 1.5 against compose.\n\n%s\n", pr)
 	}
+	if at := r.authTable("dsenv", "dsenv-kube"); at != "" {
+		b.WriteString(at)
+	}
 	if tl := r.timelineTable(); tl != "" {
 		fmt.Fprintf(&b, "## Timeline (one environment): seconds after the start, medians, from `docker events`\n\n"+
 			"Gaps between one container's readiness and the next one's creation are the tool's own overhead. "+
@@ -265,6 +268,77 @@ func (r *Report) Markdown() string {
 	b.WriteString("\nPeak memory: sum over the environment's containers of the cgroup's peak usage (page cache and tmpfs included), " +
 		"read before teardown; the migrate job has exited by then and is not counted. Tool processes (terraform, the provider, compose) are not included. " +
 		"Client CPU: user+sys CPU time of the benchmark process and its children (terraform and the provider for dsenv, the docker CLI for the floor; compose and testcontainers-go run in process) from start to torn down, dockerd excluded: on 2 cores it is what limits several environments at once.\n")
+	return b.String()
+}
+
+// authTable puts the stand-in stack and the real-API stack side by side, round by round
+// (they ran in the same interleaved rounds), with the ratio real ÷ stand-in per round and
+// the median of those ratios.
+func (r *Report) authTable(standin, kube string) string {
+	by := map[int]Sample{}
+	for _, s := range r.ok(standin, 1) {
+		by[s.Round] = s
+	}
+	type pair struct{ s, k Sample }
+	var pairs []pair
+	for _, k := range r.ok(kube, 1) {
+		if s, ok := by[k.Round]; ok {
+			pairs = append(pairs, pair{s, k})
+		}
+	}
+	failed := r.failed(kube, 1)
+	if len(pairs) == 0 && failed == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Auth backends: stand-in vs real API (one environment)\n\n"+
+		"**%s** answers the DS's TokenReview and SubjectAccessReview calls with the auth stand-in (the default); "+
+		"**%s** is the same environment with `tfharness.WithAuthBackend(tfharness.AuthKube)`: etcd and kube-apiserver with RBAC, "+
+		"the harness's per-environment TLS material and service-account key, and after the apply its bootstrap "+
+		"(kube-apiserver `/readyz`, the namespace, ServiceAccounts, ClusterRole binding, TokenRequest tokens); the stand-in still runs beside it, unused. "+
+		"For both, `tfharness.Up` returns only after the DS's `/readyz` and an authenticated DS request answered 2xx "+
+		"(through the stand-in, or through kube-apiserver's TokenReview and RBAC), then the host's `/readyz` poll ends up. "+
+		"They ran in the same interleaved rounds; ÷ is %s ÷ %s in that round, the last row the medians (of the ratios, for ÷).\n\n",
+		standin, kube, kube, standin)
+	mib := func(v int64) string { return fmt.Sprintf("%.0f MiB", float64(v)/(1<<20)) }
+	if len(pairs) > 0 {
+		b.WriteString("| round | up, stand-in | up, real API | ÷ | down, stand-in | down, real API | ÷ | peak memory, stand-in | peak memory, real API | ÷ | etcd | kube-apiserver | client CPU, stand-in | client CPU, real API | ÷ |\n")
+		b.WriteString("| --- |" + strings.Repeat(" --- |", 15) + "\n")
+	}
+	var col [14][]float64
+	for _, p := range pairs {
+		s, k := p.s, p.k
+		v := []float64{s.Up.Seconds(), k.Up.Seconds(), k.Up.Seconds() / s.Up.Seconds(),
+			s.Down.Seconds(), k.Down.Seconds(), k.Down.Seconds() / s.Down.Seconds(),
+			float64(s.Mem), float64(k.Mem), float64(k.Mem) / float64(s.Mem),
+			float64(k.MemBy["etcd"]), float64(k.MemBy["kube-apiserver"]),
+			s.CPU.Seconds(), k.CPU.Seconds(), k.CPU.Seconds() / s.CPU.Seconds()}
+		for i, x := range v {
+			col[i] = append(col[i], x)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | **%.2f** | %s | %s | **%.2f** | %s | %s | **%.2f** | %s | %s | %s | %s | **%.2f** |\n",
+			k.Round, secs(v[0]), secs(v[1]), v[2], secs(v[3]), secs(v[4]), v[5],
+			mib(s.Mem), mib(k.Mem), v[8], mib(k.MemBy["etcd"]), mib(k.MemBy["kube-apiserver"]),
+			secs(v[11]), secs(v[12]), v[13])
+	}
+	if len(pairs) > 0 {
+		m := func(i int) float64 { return stats(col[i]).Med }
+		fmt.Fprintf(&b, "| median | %s | %s | **%.2f** | %s | %s | **%.2f** | %s | %s | **%.2f** | %s | %s | %s | %s | **%.2f** |\n",
+			secs(m(0)), secs(m(1)), m(2), secs(m(3)), secs(m(4)), m(5),
+			mib(int64(m(6))), mib(int64(m(7))), m(8), mib(int64(m(9))), mib(int64(m(10))),
+			secs(m(11)), secs(m(12)), m(13))
+	}
+	var standinMem []float64
+	for _, p := range pairs {
+		standinMem = append(standinMem, float64(p.s.MemBy["kube-auth"]))
+	}
+	if len(standinMem) > 0 {
+		fmt.Fprintf(&b, "\nThe stand-in's own container: %s peak (median). ", mib(int64(stats(standinMem).Med)))
+	}
+	fmt.Fprintf(&b, "%s failed %d of %d.\n\n", kube, failed, failed+len(r.ok(kube, 1)))
+	if ph := r.phaseTable(kube); ph != "" {
+		fmt.Fprintf(&b, "Where %s's time goes (medians of its own phase timings; \"outputs + /readyz\" includes the bootstrap and the authenticated request):\n\n%s\n", kube, ph)
+	}
 	return b.String()
 }
 
@@ -408,7 +482,7 @@ func (r *Report) ratioTable() string {
 // suiteWayDescriptions say how each way gets a clean stack per test.
 var suiteWayDescriptions = map[string]string{
 	"dsenv-pool":              "`tfharness.Up` with `WithPool(%d)` per test (spares applied in the background); after the test its environment is removed in the background, as `tfharness.New` does with a pool; `ClosePools` at the end",
-	"dsenv-reset":             "one dsenv environment; before each test every migrated table TRUNCATEd and the Redis streams trimmed (the bench's own reset: `Env.Reset` is on another branch)",
+	"dsenv-reset":             "one dsenv environment; before each test `Env.Reset` (tfharness): every migrated table TRUNCATEd and the Redis streams trimmed, the DS's consumer groups kept",
 	"testcontainers-fresh":    "a new testcontainers-go stack per test (as the one-environment rows), terminated after it",
 	"testcontainers-snapshot": "one testcontainers-go stack, Postgres from its postgres module; `Snapshot` after the migrations (before the DS connects: the template database must have no other sessions), then per test `Restore` (which ends the DS's sessions), a Redis `FLUSHALL` and the DS's `/readyz` again",
 	"compose-fresh":           "a new compose stack per test, `down` after it",

@@ -20,7 +20,7 @@ type Event struct {
 
 // services in the order of the critical path; a container belongs to the first whose
 // name its container name contains.
-var services = []string{"preflight", "migrate", "postgres", "redis", "datastorage"}
+var services = []string{"preflight", "migrate", "postgres", "redis", "etcd", "kube-apiserver", "datastorage"}
 
 type rawEvent struct {
 	env, svc, what string
