@@ -3,7 +3,7 @@ GO      ?= go
 DSENV   := $(GO) run ./cmd/dsenv
 TESTTIMEOUT ?= 60m
 
-.PHONY: setup up down logs status output test fuzz bench bench-ds fmt vet lint sweep backup restore
+.PHONY: setup up down logs status output test fuzz bench bench-podman bench-ds fmt vet lint sweep backup restore
 
 ## setup: check every prerequisite first (installing what apt can, as root), build the docker provider mirror and the images (cached)
 # (built, not `go run`, so that a failure prints dsenv's one-line error and no "exit status 1")
@@ -87,6 +87,11 @@ backup:
 ## restore: put a backup into an environment, a fresh one as a rule (RESTOREFLAGS="--env ID DIR")
 restore:
 	$(run-dsenv) restore $(RESTOREFLAGS)
+
+## bench-podman: tfharness Up/Down on rootful Podman beside Docker, interleaved (needs .ci/podman's set-up)
+bench-podman: SETUPFLAGS += --with-kube
+bench-podman: setup
+	DSENV_PODMAN_TESTS=1 $(GO) test -count=1 ./tests/podman -run '^$$' -bench UpDownBesideDocker -benchtime 3x
 
 ## bench: dsenv vs docker compose vs testcontainers-go vs plain docker run (bench/README.md)
 # The dsenv-kube stack (the real Kubernetes API) needs etcd and kube-apiserver, as make test does.

@@ -42,7 +42,9 @@ const (
 var podmanErr error // why Podman cannot be used, when the suite is enabled
 
 func TestMain(m *testing.M) {
-	if os.Getenv(enableVar) == "1" {
+	// The Docker child of BenchmarkUpDownBesideDocker stays on the default engine: the
+	// engine is chosen once per process.
+	if os.Getenv(enableVar) == "1" && os.Getenv(upDownChildVar) != "docker" {
 		// The engine is chosen the way a user would: DSENV_ENGINE, no DOCKER_HOST. The
 		// harness, its reaper and the docker provider all reach Podman through it.
 		os.Unsetenv("DOCKER_HOST")
