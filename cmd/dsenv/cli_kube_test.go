@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/engine"
 	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/internal/persistent"
 	"github.com/dsenv/dsenv/internal/status"
@@ -30,13 +29,6 @@ func TestCLIKube(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	eng, err := engine.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Ping(ctx); err != nil {
-		t.Fatalf("%v (the test needs Docker)", err)
-	}
 	for _, img := range []string{"dsenv/etcd:v3.7.3", "dsenv/kube-apiserver:v1.37.2"} {
 		if out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", img).CombinedOutput(); err != nil {
 			testenv.Missing(t, "image %s missing (run `dsenv setup --with-kube`; make test does): %v: %s", img, err, strings.TrimSpace(string(out)))
@@ -45,16 +37,8 @@ func TestCLIKube(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		testenv.Missing(t, "curl not on PATH (.ci/run installs it)")
 	}
-	root := repoRoot(t)
-	dsenv := filepath.Join(t.TempDir(), "dsenv")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", dsenv, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	work := t.TempDir()
-	copyTerraform(t, filepath.Join(root, "terraform"), filepath.Join(work, "terraform"))
-	dir := filepath.Join(work, "terraform", "env")
-	id := "dsenv-clik-" + randomHex(t, 3)
-	t.Cleanup(func() { removeLabelled(t, eng, label.Env+"="+id) })
+	c := newCLI(ctx, t, "dsenv-clik-")
+	eng, root, dsenv, dir, id := c.eng, c.root, c.dsenv, c.dir, c.id
 
 	out, code := run(ctx, root, dsenv, "up", "--dir", dir, "--name", id, "--auth-backend", "kube")
 	t.Logf("dsenv up --auth-backend kube: exit %d:\n%s", code, out)

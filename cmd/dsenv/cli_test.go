@@ -52,23 +52,8 @@ func TestCLI(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	eng, err := engine.FromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Ping(ctx); err != nil {
-		t.Fatalf("%v (the test needs Docker)", err)
-	}
-	root := repoRoot(t)
-	dsenv := filepath.Join(t.TempDir(), "dsenv")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", dsenv, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	work := t.TempDir()
-	copyTerraform(t, filepath.Join(root, "terraform"), filepath.Join(work, "terraform"))
-	dir := filepath.Join(work, "terraform", "env")
-	id := "dsenv-clit-" + randomHex(t, 3)
-	t.Cleanup(func() { removeLabelled(t, eng, label.Env+"="+id) })
+	c := newCLI(ctx, t, "dsenv-clit-")
+	eng, root, dsenv, dir, id := c.eng, c.root, c.dsenv, c.dir, c.id
 
 	// The shared environment comes up meanwhile (the kept one right before dsenv status:
 	// a sweep by a concurrent test run with another cache directory would not see its mark).
@@ -513,4 +498,35 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// cli is what a CLI test runs in: dsenv built from this checkout, a copy of the Terraform
+// tree with its own environment id, and the engine, whose objects of that id are removed at
+// the end.
+type cli struct {
+	eng   *engine.Client
+	root  string // the repository (commands run there, as pasted from the summary)
+	dsenv string // the built binary
+	dir   string // the copy's terraform/env
+	id    string
+}
+
+func newCLI(ctx context.Context, t *testing.T, idPrefix string) cli {
+	t.Helper()
+	eng, err := engine.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Ping(ctx); err != nil {
+		t.Fatalf("%v (the test needs Docker)", err)
+	}
+	c := cli{eng: eng, root: repoRoot(t), dsenv: filepath.Join(t.TempDir(), "dsenv"), id: idPrefix + randomHex(t, 3)}
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", c.dsenv, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	copyTerraform(t, filepath.Join(c.root, "terraform"), filepath.Join(work, "terraform"))
+	c.dir = filepath.Join(work, "terraform", "env")
+	t.Cleanup(func() { removeLabelled(t, eng, label.Env+"="+c.id) })
+	return c
 }

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,6 +29,7 @@ import (
 	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/internal/owner"
 	"github.com/dsenv/dsenv/terraform"
+	"github.com/dsenv/dsenv/tests/internal/freeport"
 	"github.com/dsenv/dsenv/tests/internal/gateway"
 	"github.com/dsenv/dsenv/tfharness"
 )
@@ -546,7 +546,7 @@ func TestSharedRootOnPodman(t *testing.T) {
 		t.Fatal(err)
 	}
 	prefix := fmt.Sprintf("dsenv-podshared-%d", os.Getpid())
-	ports := freePorts(t, 5)
+	ports := freeport.Ports(t, 5)
 	vars := map[string]any{
 		"name_prefix":                   prefix,
 		"owner":                         "manual@podman-test",
@@ -633,24 +633,6 @@ func terraformrc() string {
 		dir = filepath.Join(d, "dsenv")
 	}
 	return filepath.Join(dir, "terraformrc")
-}
-
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
 }
 
 func randomHex(t *testing.T, n int) string {

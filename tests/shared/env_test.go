@@ -18,6 +18,7 @@ import (
 
 	"github.com/dsenv/dsenv/internal/cache"
 	"github.com/dsenv/dsenv/planreview"
+	"github.com/dsenv/dsenv/tests/internal/freeport"
 )
 
 // images are the defaults of terraform/envs/shared; DSENV_<SERVICE>_IMAGE overrides one, as
@@ -259,7 +260,7 @@ func pinImages(ctx context.Context, t *testing.T, prefix string) map[string]stri
 }
 
 func newVars(t *testing.T, prefix, testLabel string, pinned map[string]string) *vars {
-	ports := freePorts(t, 5)
+	ports := freeport.Ports(t, 5)
 	host, _ := os.Hostname()
 	k, v, _ := strings.Cut(testLabel, "=")
 	m := map[string]any{
