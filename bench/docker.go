@@ -107,7 +107,7 @@ func peakMemory(ctx context.Context, ids []string) int64 {
 }
 
 // memRoles are the containers whose peak memory a sample also records on its own: the
-// auth backends' (kube-auth is the stand-in, which also runs beside the real API, unused).
+// auth backends' (kube-auth is the stand-in; an environment with the real API has none).
 var memRoles = []string{"etcd", "kube-apiserver", "kube-auth"}
 
 // peakMemoryByRole is the peak memory of each container whose name ends in -<role>, for

@@ -26,6 +26,7 @@ func TestEnvironmentWithTheRealAPI(t *testing.T) {
 	defer cancel()
 	require.Contains(t, env.Containers, "kube_api")
 	require.Contains(t, env.Containers, "etcd")
+	assert.NotContains(t, env.Containers, "kube_auth", "no stand-in beside the real API")
 
 	gw := gateway.New(env.DataStorage.URL, env.Token)
 	rr := gateway.NewCorrelationID("kube")

@@ -38,7 +38,7 @@ const (
 	dlqStream   = "audit:dlq:events" // the DS's dead-letter queue (DS contract)
 	dsContainer = "module.stack.module.datastorage.docker_container.this"
 	// kubeAuthContainer is the auth stand-in, added to the stack after the move.
-	kubeAuthContainer = "module.stack.module.kube_auth.docker_container.this"
+	kubeAuthContainer = "module.stack.module.kube_auth[0].docker_container.this"
 )
 
 func TestSharedEnvironment(t *testing.T) {

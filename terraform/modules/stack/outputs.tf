@@ -91,13 +91,14 @@ output "api_token" {
 }
 
 output "containers" {
-  description = "Containers of the environment: service => {name, id} (migrate is the exited job; kube_api and etcd with auth_backend = \"kube\")."
+  description = "Containers of the environment: service => {name, id} (migrate is the exited job; kube_auth with the stand-in, kube_api and etcd instead with auth_backend = \"kube\")."
   value = merge({
     postgres    = { name = module.postgres.container_name, id = module.postgres.container_id }
     redis       = { name = module.redis.container_name, id = module.redis.container_id }
     migrate     = { name = module.migrate.container_name, id = module.migrate.container_id }
     datastorage = { name = module.datastorage.container_name, id = module.datastorage.container_id }
-    kube_auth   = { name = module.kube_auth.container_name, id = module.kube_auth.container_id }
+    }, !local.standin ? {} : {
+    kube_auth = { name = local.standin_name, id = local.standin_id }
     }, { for k, v in {
       kube_api = { name = one(module.kubeapi[*].apiserver_container_name), id = one(module.kubeapi[*].apiserver_container_id) }
       etcd     = { name = one(module.kubeapi[*].etcd_container_name), id = one(module.kubeapi[*].etcd_container_id) }
@@ -111,18 +112,18 @@ output "denied_token" {
 }
 
 output "api_username" {
-  description = "Identity api_token authenticates as through the stand-in (system:serviceaccount:<ns>:gateway)."
-  value       = module.kube_auth.api_username
+  description = "Identity api_token (with the kube backend, env.Token) authenticates as: system:serviceaccount:<ns>:gateway."
+  value       = local.api_username
 }
 
 output "denied_username" {
   description = "Identity denied_token authenticates as."
-  value       = module.kube_auth.denied_username
+  value       = local.denied_username
 }
 
 output "kube_namespace" {
   description = "Namespace of the DS's access checks (its POD_NAMESPACE)."
-  value       = module.kube_auth.namespace
+  value       = var.kube_namespace
 }
 
 output "signer_cert_dir" {

@@ -441,7 +441,7 @@ run "other_ds_image_with_what_it_needs" {
     error_message = "the real DS has no preflight mode: no preflight job"
   }
   assert {
-    condition     = module.kube_auth.namespace == "dsenv"
+    condition     = module.kube_auth[0].namespace == "dsenv"
     error_message = "the stand-in runs beside the DS"
   }
 }
