@@ -295,7 +295,7 @@ func (r *Report) authTable(standin, kube string) string {
 		"**%s** answers the DS's TokenReview and SubjectAccessReview calls with the auth stand-in (the default); "+
 		"**%s** is the same environment with `tfharness.WithAuthBackend(tfharness.AuthKube)`: etcd and kube-apiserver with RBAC, "+
 		"the harness's per-environment TLS material and service-account key, and after the apply its bootstrap "+
-		"(kube-apiserver `/readyz`, the namespace, ServiceAccounts, ClusterRole binding, TokenRequest tokens); the stand-in still runs beside it, unused. "+
+		"(kube-apiserver `/readyz`, the namespace, ServiceAccounts, ClusterRole binding, TokenRequest tokens); no stand-in. "+
 		"For both, `tfharness.Up` returns only after the DS's `/readyz` and an authenticated DS request answered 2xx "+
 		"(through the stand-in, or through kube-apiserver's TokenReview and RBAC), then the host's `/readyz` poll ends up. "+
 		"They ran in the same interleaved rounds; ÷ is %s ÷ %s in that round, the last row the medians (of the ratios, for ÷).\n\n",
