@@ -249,7 +249,7 @@ func gatewayTest(ctx context.Context, e apiEnv) error {
 			"event_action": []string{"received", "deduplicated", "created"}[i], "event_outcome": "success",
 			"correlation_id": rr, "actor_type": "service", "actor_id": "gateway",
 			"resource_type": "Signal", "resource_id": "fp-" + rr, "namespace": "payments",
-			"event_data": map[string]any{"event_type": typ, "signal_type": "prometheus-alert", "signal_name": "HighLatency",
+			"event_data": map[string]any{"event_type": typ, "signal_type": "alert", "signal_name": "HighLatency",
 				"namespace": "payments", "fingerprint": "fp-" + rr},
 		})
 	}

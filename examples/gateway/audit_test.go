@@ -34,7 +34,7 @@ func gatewayEvent(eventType, rr, signal string) event {
 		EventOutcome: "success", CorrelationID: rr, Namespace: "payments",
 		EventTimestamp: time.Now().UTC().Format(time.RFC3339Nano),
 		EventData: map[string]any{
-			"event_type": eventType, "signal_type": "prometheus-alert", "signal_name": signal,
+			"event_type": eventType, "signal_type": "alert", "signal_name": signal,
 			"namespace": "payments", "fingerprint": "fp-" + rr,
 		},
 	}

@@ -125,6 +125,35 @@ func TestContract(t *testing.T) {
 		}
 	})
 
+	// The Gateway's event_data as the real DS's schema types it: both DSs refuse what it refuses
+	// (a suite that passes against the reference DS must not get 400 from the real one).
+	t.Run("gateway_payload_schema_400", func(t *testing.T) {
+		rr := gateway.NewCorrelationID("rr-schema")
+		for name, spoil := range map[string]func(*gateway.Event){
+			"signal_type other than alert": func(e *gateway.Event) { e.EventData.SignalType = "prometheus" },
+			"no fingerprint":               nil, // below: a field missing, which a struct cannot say
+			"unknown inner event_type":     func(e *gateway.Event) { e.EventData.EventType = "gateway.unknown" },
+		} {
+			ev := gateway.NewEvent(gateway.SignalReceived, rr, "Schema", "prod", 1)
+			var body any = []gateway.Event{ev}
+			if spoil != nil {
+				spoil(&ev)
+				body = []gateway.Event{ev}
+			} else {
+				b, err := json.Marshal(ev)
+				require.NoError(t, err)
+				var m map[string]any
+				require.NoError(t, json.Unmarshal(b, &m))
+				delete(m["event_data"].(map[string]any), "fingerprint")
+				body = []map[string]any{m}
+			}
+			r := c.do(t, ctx, http.MethodPost, c.base+"/api/v1/audit/events/batch", c.token, body)
+			assert.Equal(t, http.StatusBadRequest, r.code, "%s: %s", name, r.body)
+			requireProblem(t, r, http.StatusBadRequest)
+		}
+		assert.Empty(t, c.query(t, ctx, url.Values{"correlation_id": {rr}}).Data, "nothing refused is written")
+	})
+
 	t.Run("pagination_newest_first", func(t *testing.T) {
 		rr := gateway.NewCorrelationID("rr-page")
 		var batch []gateway.Event

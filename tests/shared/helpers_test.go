@@ -35,7 +35,8 @@ func writeEvents(ctx context.Context, t *testing.T, baseURL, token, correlation 
 				"event_action":    "received",
 				"event_outcome":   "success",
 				"correlation_id":  correlation,
-				"event_data":      map[string]any{"event_type": "gateway.signal.received", "signal_name": fmt.Sprintf("signal-%04d", i)},
+				"event_data": map[string]any{"event_type": "gateway.signal.received", "signal_type": "alert", "signal_name": fmt.Sprintf("signal-%04d", i),
+					"namespace": "payments", "fingerprint": fmt.Sprintf("fp-%04d", i)},
 			})
 		}
 		body, _ := json.Marshal(batch)

@@ -80,7 +80,7 @@ func newTestServer(st *fakeStore, q *fakeQueue, cfg Config) *Server {
 func eventJSON(corr string) string {
 	return `{"version":"1.0","event_type":"gateway.signal.received","event_timestamp":"2026-11-27T11:59:00Z",` +
 		`"event_category":"gateway","event_action":"received","event_outcome":"success","correlation_id":"` + corr +
-		`","event_data":{"signal_name":"HighMemory","fingerprint":"abc"}}`
+		`","event_data":{"event_type":"gateway.signal.received","signal_type":"alert","signal_name":"HighMemory","namespace":"prod","fingerprint":"abc"}}`
 }
 
 func do(t *testing.T, h http.Handler, method, path, body string, auth bool) *httptest.ResponseRecorder {

@@ -200,6 +200,9 @@ func (r *Request) Validate(now time.Time) (Event, error) {
 	if err := checkEventData(r.EventData); err != nil {
 		return Event{}, err
 	}
+	if err := checkGatewayData(r.EventType, r.EventData); err != nil {
+		return Event{}, err
+	}
 	if r.DurationMS != nil && *r.DurationMS < 0 {
 		return Event{}, invalid("duration_ms must not be negative, got %d", *r.DurationMS)
 	}

@@ -25,7 +25,7 @@ func validEvent() map[string]any {
 		"event_outcome":   "success",
 		"correlation_id":  "rr-abc123",
 		"event_data": map[string]any{
-			"event_type": "gateway.signal.received", "signal_type": "prometheus", "signal_name": "HighMemory",
+			"event_type": "gateway.signal.received", "signal_type": "alert", "signal_name": "HighMemory",
 			"namespace": "prod", "fingerprint": "sha256:abc", "labels": map[string]any{"app": "api"},
 		},
 	}

@@ -151,8 +151,10 @@ func TestBatchOf100GatewayEventsIsAtomicAndReadBack(t *testing.T) {
 
 	// event_data already in jsonb's output form comes back byte for byte as sent. (The original
 	// event_data moves to an unknown top-level key, which DS ignores.)
-	canonical := `{"a": 1, "ns": "prod", "labels": {"app": "api", "team": "sre"}, "fingerprint": "sha256:abc", ` +
-		`"signal_name": "HighMemoryUsage", "occurrence_count": 3}`
+	// (jsonb's order: shorter keys first, then bytewise.)
+	canonical := `{"a": 1, "ns": "prod", "labels": {"app": "api", "team": "sre"}, "namespace": "prod", ` +
+		`"event_type": "gateway.signal.received", "fingerprint": "sha256:abc", "signal_name": "HighMemoryUsage", ` +
+		`"signal_type": "alert", "occurrence_count": 3}`
 	corrC := corr + "-canonical"
 	one := strings.Replace(gatewayEvent(corrC, 0, time.Now()), `"event_data":{`, `"event_data":`+canonical+`,"ignored":{`, 1)
 	r = d.post(t, "/api/v1/audit/events", []byte(one))

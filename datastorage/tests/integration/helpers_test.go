@@ -378,7 +378,7 @@ func gatewayEvent(corr string, i int, ts time.Time) string {
 	}
 	return fmt.Sprintf(`{"version":"1.0","event_type":%q,"event_timestamp":%q,"event_category":"gateway",`+
 		`"event_action":"%s","event_outcome":%q,"correlation_id":%q,"actor_type":"service","actor_id":"gateway",`+
-		`"namespace":"prod","event_data":{"signal_type":"prometheus","event_type":%q,"signal_name":"HighMemoryUsage-%d",`+
+		`"namespace":"prod","event_data":{"signal_type":"alert","event_type":%q,"signal_name":"HighMemoryUsage-%d",`+
 		`"namespace":"prod","fingerprint":"sha256:%064d","labels":{"severity":"critical","app":"api-%d"},`+
 		`"annotations":{"summary":"Memory > 90%% on pod api-%d ünïcödé"},"occurrence_count":%d}}`,
 		typ, ts.UTC().Format(time.RFC3339Nano), strings.TrimPrefix(typ, "gateway."), outcome, corr, typ, i, i, i, i, i+1)
