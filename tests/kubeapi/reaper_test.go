@@ -1,19 +1,14 @@
 package kubeapi_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/dsenv/dsenv/internal/label"
-	"github.com/dsenv/dsenv/internal/owner"
+	"github.com/dsenv/dsenv/tests/internal/childproc"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/dsenv/dsenv/tfharness"
 )
@@ -35,68 +30,25 @@ func TestKubeChild(t *testing.T) {
 func TestSIGKILLedKubeEnvIsReaped(t *testing.T) {
 	requireKubeImages(t)
 	ctx := context.Background()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKubeChild$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), reaperChildVar+"=1")
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	filter := fmt.Sprintf("%s=%d@%s", label.Owner, cmd.Process.Pid, owner.Hostname())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
+	var c *childproc.Process
+	t.Cleanup(func() { // after the child is gone: whatever it left, when the test failed
 		if t.Failed() {
-			t.Logf("child output:\n%s", out.String())
-			labelled.Remove(t, filter)
-		}
-		dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("dsenv-%d-*", cmd.Process.Pid)))
-		for _, d := range dirs {
-			_ = os.RemoveAll(d)
+			labelled.Remove(t, c.Owner())
 		}
 	})
-
+	c = childproc.Start(t, "TestKubeChild", []string{reaperChildVar + "=1"})
 	// Up means the DS answered an authenticated request through kube-apiserver.
-	for deadline := time.Now().Add(4 * time.Minute); !strings.Contains(out.String(), "KUBE-ENV-UP "); {
-		select {
-		case err := <-done:
-			t.Fatalf("child exited (%v) before its environment came up", err)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the child's environment did not come up")
-		}
-	}
-	running := strings.Join(labelled.Running(t, ctx, filter), " ")
+	c.Until(t, 4*time.Minute, 100*time.Millisecond, "environment up", func() bool {
+		return strings.Contains(c.Out.String(), "KUBE-ENV-UP ")
+	})
+	running := strings.Join(labelled.Running(t, ctx, c.Owner()), " ")
 	for _, part := range []string{"-etcd", "-kube-apiserver", "-datastorage"} {
 		if !strings.Contains(running, part) {
 			t.Fatalf("no running %s container of the child before the kill: %s", part, running)
 		}
 	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
+	c.Kill(t)
 	killed := time.Now()
-	labelled.WaitGone(t, ctx, filter, time.Minute)
+	labelled.WaitGone(t, ctx, c.Owner(), time.Minute)
 	t.Logf("everything of the SIGKILLed child (%s) gone %s after the kill", running, time.Since(killed).Round(10*time.Millisecond))
-}
-
-// lockedBuffer is the child's output, read while the child writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/internal/owner"
 	"github.com/dsenv/dsenv/terraform"
+	"github.com/dsenv/dsenv/tests/internal/childproc"
 	"github.com/dsenv/dsenv/tests/internal/freeport"
 	"github.com/dsenv/dsenv/tests/internal/gateway"
 	"github.com/dsenv/dsenv/tfharness"
@@ -388,53 +389,19 @@ func TestChild(t *testing.T) {
 func TestSIGKILLedChildIsReaped(t *testing.T) {
 	needPodman(t)
 	before := hostNet(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChild$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childVar+"=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	filter := fmt.Sprintf("%s=%d@%s", label.Owner, cmd.Process.Pid, owner.Hostname())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("child output:\n%s", out.String())
-		}
-		dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("dsenv-%d-*", cmd.Process.Pid)))
-		for _, d := range dirs {
-			_ = os.RemoveAll(d)
-		}
-	})
+	c := childproc.Start(t, "TestChild", []string{childVar + "=1"})
 	// Kill it once its environment's containers run on Podman.
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		var containers int
-		for _, o := range objects(t, filter) {
+	c.Until(t, 3*time.Minute, 100*time.Millisecond, "container of the child on Podman", func() bool {
+		for _, o := range objects(t, c.Owner()) {
 			if strings.HasPrefix(o, "container ") {
-				containers++
+				return true
 			}
 		}
-		if containers > 0 {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("child exited (%v) before its environment came up:\n%s", err, out.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("child created no container on Podman:\n%s", out.String())
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
+		return false
+	})
+	c.Kill(t)
 	killed := time.Now()
-	noLeaks(t, filter, before)
+	noLeaks(t, c.Owner(), before)
 	t.Logf("podman: everything of the SIGKILLed child gone %s after the kill", time.Since(killed).Round(10*time.Millisecond))
 }
 

@@ -13,9 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/internal/owner"
 	"github.com/dsenv/dsenv/internal/sweep"
+	"github.com/dsenv/dsenv/tests/internal/childproc"
 	"github.com/dsenv/dsenv/tests/internal/gateway"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/dsenv/dsenv/tfharness"
@@ -200,59 +199,29 @@ func TestChildWithPool(t *testing.T) {
 
 func TestSIGKILLedProcessWithSparesLeavesNothing(t *testing.T) {
 	ctx := context.Background()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildWithPool$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childVar+"=1", "DSENV_POOL=2")
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	pid := cmd.Process.Pid
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("child output:\n%s", out.String())
-		}
-		_, _ = sweep.Run(context.Background(), sweep.Options{})
-	})
-	filter := fmt.Sprintf("%s=%d@%s", label.Owner, pid, owner.Hostname())
+	t.Cleanup(func() { _, _ = sweep.Run(context.Background(), sweep.Options{}) }) // after the child
+	c := childproc.Start(t, "TestChildWithPool", []string{childVar + "=1", "DSENV_POOL=2"})
+	filter := c.Owner()
 
 	// The child's environment and its two spares: three DS containers running.
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
-		var ds []string
+	var ds []string
+	c.Until(t, 4*time.Minute, 250*time.Millisecond, "3 DS containers running", func() bool {
+		ds = ds[:0]
 		for _, n := range labelled.Running(t, ctx, filter) {
 			if strings.HasSuffix(n, "-datastorage") {
 				ds = append(ds, n)
 			}
 		}
-		if len(ds) >= 3 && strings.Contains(out.String(), "waiting to be killed") {
-			t.Logf("child has its environment and two spares: %v", ds)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("child did not get 3 DS containers running (has %v); output:\n%s", ds, out.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("child exited (%v) early; output:\n%s", err, out.String())
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	err := <-done
-	done <- err
+		return len(ds) >= 3 && strings.Contains(c.Out.String(), "waiting to be killed")
+	})
+	t.Logf("child has its environment and two spares: %v", ds)
+	c.Kill(t)
+	_ = c.Wait(t, time.Minute)
 	took := labelled.WaitGone(t, ctx, filter, time.Minute)
 	t.Logf("SIGKILL with 2 spares applied: every object gone %s after", took.Round(10*time.Millisecond))
 	// The reaper removes the work directory (workspaces, state, secrets files) too.
-	pattern := filepath.Join(os.TempDir(), fmt.Sprintf("dsenv-%d-*", pid))
 	for start := time.Now(); ; {
-		dirs, _ := filepath.Glob(pattern)
+		dirs := c.WorkDirs()
 		if len(dirs) == 0 {
 			break
 		}
@@ -261,21 +230,4 @@ func TestSIGKILLedProcessWithSparesLeavesNothing(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

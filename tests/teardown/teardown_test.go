@@ -5,7 +5,6 @@
 package teardown_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,14 +14,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dsenv/dsenv/internal/label"
-	"github.com/dsenv/dsenv/internal/owner"
 	"github.com/dsenv/dsenv/internal/sweep"
+	"github.com/dsenv/dsenv/tests/internal/childproc"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/dsenv/dsenv/tfharness"
 )
@@ -54,67 +52,24 @@ func TestChildEnvironment(t *testing.T) {
 }
 
 // child is a running child test process.
-type child struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
-}
+type child struct{ *childproc.Process }
 
-// startChild runs this test binary as a child in mode; extra holds variables (K=V) and
+// startChild runs this test binary as a child in mode; env holds variables (K=V) and
 // -test.* flags for it.
 func startChild(t *testing.T, mode string, env ...string) *child {
 	t.Helper()
-	args := []string{"-test.run=^TestChildEnvironment$", "-test.v", "-test.count=1"}
-	var vars []string
+	vars, flags := []string{childVar + "=" + mode}, []string(nil)
 	for _, e := range env {
 		if strings.HasPrefix(e, "-test.") {
-			args = append(args, e) // a flag for the child, not a variable
+			flags = append(flags, e) // a flag for the child, not a variable
 		} else {
 			vars = append(vars, e)
 		}
 	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), append([]string{childVar + "=" + mode}, vars...)...)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, out: out, done: make(chan error, 1)}
-	go func() { c.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-c.done
-		if t.Failed() {
-			t.Logf("child output:\n%s", out.String())
-		}
-		// Whatever happened, leave nothing of the child behind: no objects, and no work
-		// directory (children without a reaper cannot remove theirs).
-		_, _ = sweep.Run(context.Background(), sweep.Options{})
-		dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("dsenv-%d-*", cmd.Process.Pid)))
-		for _, d := range dirs {
-			_ = os.RemoveAll(d)
-		}
-	})
-	return c
-}
-
-// owner is the label filter matching everything the child created.
-func (c *child) owner() string {
-	return fmt.Sprintf("%s=%d@%s", label.Owner, c.cmd.Process.Pid, owner.Hostname())
-}
-
-// wait returns the child's exit error, failing the test after timeout.
-func (c *child) wait(t *testing.T, timeout time.Duration) error {
-	t.Helper()
-	select {
-	case err := <-c.done:
-		c.done <- err // for Cleanup
-		return err
-	case <-time.After(timeout):
-		t.Fatalf("child still running after %s; output:\n%s", timeout, c.out.String())
-		return nil
-	}
+	// Registered first, so it runs once the child is gone: whatever happened, leave none of
+	// its objects behind.
+	t.Cleanup(func() { _, _ = sweep.Run(context.Background(), sweep.Options{}) })
+	return &child{childproc.Start(t, "TestChildEnvironment", vars, flags...)}
 }
 
 // waitMidApply waits until the child's apply has created a container but the DS
@@ -124,7 +79,7 @@ func (c *child) waitMidApply(t *testing.T) []string {
 	ctx := context.Background()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		objs := labelled.Objects(t, ctx, c.owner())
+		objs := labelled.Objects(t, ctx, c.Owner())
 		var containers []string
 		for _, o := range objs {
 			if strings.HasPrefix(o, "container ") {
@@ -132,18 +87,18 @@ func (c *child) waitMidApply(t *testing.T) []string {
 			}
 		}
 		if len(containers) > 0 {
-			if strings.Contains(c.out.String(), "ready in") {
+			if strings.Contains(c.Out.String(), "ready in") {
 				t.Fatalf("child finished its apply before it could be interrupted: %v", containers)
 			}
 			return containers
 		}
 		select {
-		case err := <-c.done:
-			t.Fatalf("child exited (%v) before its apply started; output:\n%s", err, c.out.String())
+		case <-c.Exited():
+			t.Fatalf("child exited (%v) before its apply started; output:\n%s", c.Err(), c.Out.String())
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
-	t.Fatalf("child created no container; output:\n%s", c.out.String())
+	t.Fatalf("child created no container; output:\n%s", c.Out.String())
 	return nil
 }
 
@@ -154,14 +109,14 @@ func TestSIGKILLedChildIsReapedAndOthersAreUntouched(t *testing.T) {
 
 	c := startChild(t, "apply")
 	seen := c.waitMidApply(t)
-	if err := c.cmd.Process.Kill(); err != nil {
+	if err := c.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	_ = c.wait(t, 10*time.Second)
+	_ = c.Wait(t, 10*time.Second)
 	t.Logf("SIGKILL mid-apply; the child had created %v", seen)
 
-	took := labelled.WaitGone(t, ctx, c.owner(), 30*time.Second)
+	took := labelled.WaitGone(t, ctx, c.Owner(), 30*time.Second)
 	t.Logf("all objects of the killed child gone %s after SIGKILL", time.Since(killed).Round(10*time.Millisecond))
 	_ = took
 
@@ -181,20 +136,20 @@ func TestSIGINTedChildDestroysItsEnvironmentAndExitsNonZero(t *testing.T) {
 	// No reaper in the child: removal must come from its own signal handling.
 	c := startChild(t, "apply", "DSENV_REAPER=0")
 	seen := c.waitMidApply(t)
-	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := c.Cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err := c.wait(t, time.Minute)
+	err := c.Wait(t, time.Minute)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) {
 		t.Fatalf("child exited with %v after SIGINT; want a non-zero exit", err)
 	}
 	t.Logf("SIGINT mid-apply (child had %v): child exited (%v) after %s", seen, exit, time.Since(start).Round(10*time.Millisecond))
-	if objs := labelled.Objects(t, ctx, c.owner()); len(objs) > 0 {
+	if objs := labelled.Objects(t, ctx, c.Owner()); len(objs) > 0 {
 		t.Errorf("the interrupted child left %v", objs)
 	}
-	if out := c.out.String(); !strings.Contains(out, "tearing down 1 environment") {
+	if out := c.Out.String(); !strings.Contains(out, "tearing down 1 environment") {
 		t.Errorf("child did not report its teardown:\n%s", out)
 	}
 }
@@ -208,25 +163,24 @@ func TestTimedOutChildIsReaped(t *testing.T) {
 		c := startChild(t, "timeout", fmt.Sprintf("-test.timeout=%s", timeout))
 		seen := 0
 		for exited := false; !exited; {
-			seen = max(seen, len(labelled.Objects(t, ctx, c.owner())))
+			seen = max(seen, len(labelled.Objects(t, ctx, c.Owner())))
 			select {
-			case err := <-c.done:
-				c.done <- err
+			case <-c.Exited():
 				exited = true
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
-		if !strings.Contains(c.out.String(), "panic: test timed out") {
-			t.Fatalf("child did not time out:\n%s", c.out.String())
+		if !strings.Contains(c.Out.String(), "panic: test timed out") {
+			t.Fatalf("child did not time out:\n%s", c.Out.String())
 		}
 		if seen == 0 {
 			if timeout >= 2*time.Minute {
-				t.Fatalf("child created nothing before its %s timeout:\n%s", timeout, c.out.String())
+				t.Fatalf("child created nothing before its %s timeout:\n%s", timeout, c.Out.String())
 			}
 			t.Logf("child timed out after %s before it created anything; again with %s", timeout, 2*timeout)
 			continue
 		}
-		took := labelled.WaitGone(t, ctx, c.owner(), 30*time.Second)
+		took := labelled.WaitGone(t, ctx, c.Owner(), 30*time.Second)
 		t.Logf("child timed out with %d objects; all gone %s after its exit", seen, took.Round(10*time.Millisecond))
 		return
 	}
@@ -241,8 +195,8 @@ func TestFailingTestLeavesLogsAndIsDestroyed(t *testing.T) {
 	ctx := context.Background()
 	artifacts := t.TempDir()
 	c := startChild(t, "fail", "DSENV_ARTIFACTS_DIR="+artifacts, "DSENV_REAPER=0", "DSENV_KEEP=0")
-	err := c.wait(t, 3*time.Minute)
-	out := c.out.String()
+	err := c.Wait(t, 3*time.Minute)
+	out := c.Out.String()
 	if err == nil {
 		t.Fatalf("failing child exited 0:\n%s", out)
 	}
@@ -257,7 +211,7 @@ func TestFailingTestLeavesLogsAndIsDestroyed(t *testing.T) {
 	if !dsHealth.MatchString(out) {
 		t.Errorf("child output does not report the DS's health (%s)", dsHealth)
 	}
-	if objs := labelled.Objects(t, ctx, c.owner()); len(objs) > 0 {
+	if objs := labelled.Objects(t, ctx, c.Owner()); len(objs) > 0 {
 		t.Errorf("the failed test's environment is still there: %v", objs)
 	}
 	logs, _ := filepath.Glob(filepath.Join(artifacts, "TestChildEnvironment", "t-*", "*.log"))
@@ -282,10 +236,10 @@ func TestFailingTestIsKeptWithDSENV_KEEP(t *testing.T) {
 	ctx := context.Background()
 	reaperLog := filepath.Join(t.TempDir(), "reaper.log")
 	c := startChild(t, "fail", "DSENV_KEEP=1", "DSENV_ARTIFACTS_DIR="+t.TempDir(), "DSENV_REAPER_LOG="+reaperLog)
-	if err := c.wait(t, 3*time.Minute); err == nil {
+	if err := c.Wait(t, 3*time.Minute); err == nil {
 		t.Fatal("failing child exited 0")
 	}
-	out := c.out.String()
+	out := c.Out.String()
 	m := keptID.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("child did not say it kept its environment:\n%s", out)
@@ -337,21 +291,4 @@ func waitForLine(t *testing.T, path, want string, timeout time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -6,7 +6,6 @@
 package driver_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsenv/dsenv/tests/internal/childproc"
 	"github.com/dsenv/dsenv/tests/internal/labelled"
 )
 
@@ -62,7 +62,7 @@ func TestMain(m *testing.M) {
 type suiteRun struct {
 	label, out string
 	cmd        *exec.Cmd
-	log        syncBuffer
+	log        childproc.Buffer
 	envs       *watcher
 	done       chan error
 }
@@ -216,23 +216,6 @@ func TestSIGKILLOfProcess1LeavesTheEnvironmentToItsReaper(t *testing.T) {
 	t.Logf("env %s removed %s after process 1 was killed (the reaper; the CLI still runs)", up[1], took.Round(time.Millisecond))
 	_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT)
 	_ = r.wait(t, 5*time.Minute)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // watcher counts the environments (networks labelled dsenv.env) with a label.
