@@ -20,13 +20,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/dsenv/dsenv/tests/internal/labelled"
 	"github.com/dsenv/dsenv/tfharness"
 )
 
@@ -43,10 +43,10 @@ func TestGatewayAuditSuite(t *testing.T) {
 const testLabel = "dsenv.test"
 
 var (
-	env   *tfharness.Env // every process: attached
-	owned *tfharness.Env // process 1: the owner, torn down in SynchronizedAfterSuite
-	suite string         // the dsenv.test label value (process 1)
-	seen  *watcher       // process 1
+	env   *tfharness.Env    // every process: attached
+	owned *tfharness.Env    // process 1: the owner, torn down in SynchronizedAfterSuite
+	suite string            // the dsenv.test label value (process 1)
+	seen  *labelled.Watcher // process 1
 )
 
 // ginkgoLogger sends the harness's messages to GinkgoWriter (shown with -v or on failure).
@@ -61,7 +61,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		_, _ = rand.Read(b)
 		suite = "ginkgo-" + hex.EncodeToString(b)
 	}
-	seen = watch(testLabel + "=" + suite)
+	seen = labelled.Watch(testLabel + "=" + suite)
 	// Up honours ctx: an interrupt or the node timeout cancels it and it removes what it
 	// made. Under Ginkgo the harness installs no signal handler of its own.
 	e, err := tfharness.Up(ctx, tfharness.WithLabels(map[string]string{testLabel: suite}), tfharness.WithLogger(ginkgoLogger{}))
@@ -87,7 +87,7 @@ var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
 	Eventually(func() ([]string, error) { return labelledObjects(ctx, testLabel+"="+suite) }).
 		WithContext(ctx).WithTimeout(2*time.Minute).WithPolling(250*time.Millisecond).
 		Should(BeEmpty(), "objects labelled %s=%s left after the teardown", testLabel, suite)
-	ids, maxLive, polls := seen.result()
+	ids, maxLive, polls := seen.Result()
 	fmt.Fprintf(GinkgoWriter, "watcher: %d polls, environments %v, at most %d at once\n", polls, ids, maxLive)
 	Expect(ids).To(HaveLen(1), "environments seen while the suite ran")
 	Expect(maxLive).To(Equal(1))
@@ -133,50 +133,4 @@ func labelledObjects(ctx context.Context, filter string) ([]string, error) {
 		out = append(out, strings.Fields(string(b))...)
 	}
 	return out, nil
-}
-
-// watcher counts the environments (networks with a dsenv.env label) matching a filter.
-type watcher struct {
-	mu         sync.Mutex
-	ids        map[string]bool
-	maxLive    int
-	polls      int
-	stop, done chan struct{}
-}
-
-func watch(filter string) *watcher {
-	w := &watcher{ids: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		for {
-			b, err := exec.Command("docker", "network", "ls", "--filter", "label="+filter, "--format", `{{.Label "dsenv.env"}}`).Output()
-			if err == nil {
-				live := strings.Fields(string(b))
-				w.mu.Lock()
-				w.polls++
-				w.maxLive = max(w.maxLive, len(live))
-				for _, id := range live {
-					w.ids[id] = true
-				}
-				w.mu.Unlock()
-			}
-			select {
-			case <-w.stop:
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}()
-	return w
-}
-
-func (w *watcher) result() (ids []string, maxLive, polls int) {
-	close(w.stop)
-	<-w.done
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for id := range w.ids {
-		ids = append(ids, id)
-	}
-	return ids, w.maxLive, w.polls
 }

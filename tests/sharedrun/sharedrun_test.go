@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,7 +30,7 @@ type run struct {
 	out   string // where each package writes "<env id> <pid>"
 	cmd   *exec.Cmd
 	log   bytes.Buffer
-	envs  *watcher
+	envs  *labelled.Watcher
 }
 
 func startRun(t *testing.T, flags []string, vars ...string) *run {
@@ -40,7 +39,8 @@ func startRun(t *testing.T, flags []string, vars ...string) *run {
 	_, _ = rand.Read(b)
 	r := &run{label: "sharedrun-" + hex.EncodeToString(b), out: t.TempDir()}
 	t.Cleanup(func() { labelled.Remove(t, "dsenv.test="+r.label) })
-	r.envs = watch(t, "dsenv.test="+r.label)
+	r.envs = labelled.Watch("dsenv.test=" + r.label)
+	t.Cleanup(r.envs.Stop)
 	args := append(append([]string{"test", "-count=1", "-v"}, flags...), packages...)
 	r.cmd = exec.Command("go", args...)
 	r.cmd.Env = append(os.Environ(), append([]string{"DSENV_SHAREDRUN_OUT=" + r.out, "DSENV_SHAREDRUN_LABEL=" + r.label}, vars...)...)
@@ -69,64 +69,6 @@ func (r *run) seen(t *testing.T) (map[string]string, map[string]int) {
 	return envs, pids
 }
 
-// watcher counts the environments (networks labelled dsenv.env) with a label, from
-// its first poll until stop.
-type watcher struct {
-	mu      sync.Mutex
-	ids     map[string]bool
-	maxLive int
-	polls   int
-	stop    chan struct{}
-	done    chan struct{}
-}
-
-func watch(t *testing.T, filter string) *watcher {
-	w := &watcher{ids: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		for {
-			out, err := exec.Command("docker", "network", "ls", "--filter", "label="+filter, "--format", `{{.Label "dsenv.env"}}`).Output()
-			if err == nil {
-				live := strings.Fields(string(out))
-				w.mu.Lock()
-				w.polls++
-				w.maxLive = max(w.maxLive, len(live))
-				for _, id := range live {
-					w.ids[id] = true
-				}
-				w.mu.Unlock()
-			}
-			select {
-			case <-w.stop:
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}()
-	t.Cleanup(w.halt)
-	return w
-}
-
-func (w *watcher) halt() {
-	select {
-	case <-w.stop:
-	default:
-		close(w.stop)
-	}
-	<-w.done
-}
-
-func (w *watcher) result() (ids []string, maxLive, polls int) {
-	w.halt()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for id := range w.ids {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids, w.maxLive, w.polls
-}
-
 func TestThreePackagesShareOneEnvironment(t *testing.T) {
 	r := startRun(t, nil)
 	err := r.cmd.Wait()
@@ -144,7 +86,7 @@ func TestThreePackagesShareOneEnvironment(t *testing.T) {
 		t.Errorf("packages saw environments %v; want one for all three", envs)
 	}
 	took := labelled.WaitGone(t, context.Background(), "dsenv.test="+r.label, 2*time.Minute)
-	ids, maxLive, polls := r.envs.result()
+	ids, maxLive, polls := r.envs.Result()
 	t.Logf("watcher: %d polls, environments seen %v, at most %d at once; gone %s after go test returned", polls, ids, maxLive, took.Round(time.Millisecond))
 	if len(ids) != 1 || maxLive != 1 {
 		t.Errorf("the watcher saw environments %v (at most %d at once); want exactly one", ids, maxLive)
@@ -193,7 +135,7 @@ func TestKilledPackageLeavesTheOthersTheirEnvironment(t *testing.T) {
 		t.Logf("the killed process a was the one that brought the environment up")
 	}
 	took := labelled.WaitGone(t, context.Background(), "dsenv.test="+r.label, 2*time.Minute)
-	ids, maxLive, polls := r.envs.result()
+	ids, maxLive, polls := r.envs.Result()
 	t.Logf("watcher: %d polls, environments seen %v, at most %d at once; gone %s after go test returned", polls, ids, maxLive, took.Round(time.Millisecond))
 	if len(ids) != 1 || maxLive != 1 {
 		t.Errorf("the watcher saw environments %v (at most %d at once); want exactly one", ids, maxLive)
@@ -243,7 +185,7 @@ func TestCreatorKilledWhileBringingItUp(t *testing.T) {
 		t.Errorf("packages saw environments %v; want b and c on one, a on none", envs)
 	}
 	took := labelled.WaitGone(t, context.Background(), "dsenv.test="+r.label, 2*time.Minute)
-	ids, maxLive, polls := r.envs.result()
+	ids, maxLive, polls := r.envs.Result()
 	t.Logf("watcher: %d polls, environments seen %v, at most %d at once; gone %s after go test returned", polls, ids, maxLive, took.Round(time.Millisecond))
 	if maxLive != 1 || len(ids) > 2 || !slices.Contains(ids, envs["b"]) {
 		t.Errorf("the watcher saw environments %v (at most %d at once); want a's half-made one, then b's alone", ids, maxLive)

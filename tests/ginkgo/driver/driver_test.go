@@ -63,7 +63,7 @@ type suiteRun struct {
 	label, out string
 	cmd        *exec.Cmd
 	log        childproc.Buffer
-	envs       *watcher
+	envs       *labelled.Watcher
 	done       chan error
 }
 
@@ -74,7 +74,8 @@ func startSuite(t *testing.T, hold bool) *suiteRun {
 	_, _ = rand.Read(b)
 	r := &suiteRun{label: "ginkgo-" + hex.EncodeToString(b), out: t.TempDir(), done: make(chan error, 1)}
 	t.Cleanup(func() { labelled.Remove(t, "dsenv.test="+r.label) })
-	r.envs = watch(t, "dsenv.test="+r.label)
+	r.envs = labelled.Watch("dsenv.test=" + r.label)
+	t.Cleanup(r.envs.Stop)
 	r.cmd = exec.Command(cli, "-p", "--procs", "4", "-v", "--no-color", "--timeout", "10m", "..")
 	r.cmd.Env = append(os.Environ(), "DSENV_GINKGO_LABEL="+r.label, "DSENV_GINKGO_OUT="+r.out)
 	if hold {
@@ -159,7 +160,7 @@ func TestSuiteInFourProcessesUsesOneEnvironment(t *testing.T) {
 		t.Errorf("parallel specs ran in %d process(es); want them spread over the 4", procs)
 	}
 	took := labelled.WaitGone(t, context.Background(), "dsenv.test="+r.label, 2*time.Minute)
-	ids, maxLive, polls := r.envs.result()
+	ids, maxLive, polls := r.envs.Result()
 	t.Logf("watcher: %d polls, environments %v, at most %d at once; nothing labelled %s after ginkgo exited", polls, ids, maxLive, took.Round(time.Millisecond))
 	if len(ids) != 1 || maxLive != 1 {
 		t.Errorf("environments seen while the suite ran: %v (at most %d at once); want exactly one", ids, maxLive)
@@ -194,7 +195,7 @@ func TestSIGINTToTheCLIRunsAfterSuiteAndRemovesTheEnvironment(t *testing.T) {
 		t.Errorf("process 1 recorded %q; want its SynchronizedAfterSuite's down", p1)
 	}
 	labelled.WaitGone(t, context.Background(), "dsenv.test="+r.label, 2*time.Minute)
-	ids, _, _ := r.envs.result()
+	ids, _, _ := r.envs.Result()
 	if len(ids) != 1 {
 		t.Errorf("environments seen: %v; want one", ids)
 	}
@@ -216,60 +217,4 @@ func TestSIGKILLOfProcess1LeavesTheEnvironmentToItsReaper(t *testing.T) {
 	t.Logf("env %s removed %s after process 1 was killed (the reaper; the CLI still runs)", up[1], took.Round(time.Millisecond))
 	_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT)
 	_ = r.wait(t, 5*time.Minute)
-}
-
-// watcher counts the environments (networks labelled dsenv.env) with a label.
-type watcher struct {
-	mu         sync.Mutex
-	ids        map[string]bool
-	maxLive    int
-	polls      int
-	stop, done chan struct{}
-}
-
-func watch(t *testing.T, filter string) *watcher {
-	w := &watcher{ids: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		for {
-			out, err := exec.Command("docker", "network", "ls", "--filter", "label="+filter, "--format", `{{.Label "dsenv.env"}}`).Output()
-			if err == nil {
-				live := strings.Fields(string(out))
-				w.mu.Lock()
-				w.polls++
-				w.maxLive = max(w.maxLive, len(live))
-				for _, id := range live {
-					w.ids[id] = true
-				}
-				w.mu.Unlock()
-			}
-			select {
-			case <-w.stop:
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}()
-	t.Cleanup(w.halt)
-	return w
-}
-
-func (w *watcher) halt() {
-	select {
-	case <-w.stop:
-	default:
-		close(w.stop)
-	}
-	<-w.done
-}
-
-func (w *watcher) result() ([]string, int, int) {
-	w.halt()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var ids []string
-	for id := range w.ids {
-		ids = append(ids, id)
-	}
-	return ids, w.maxLive, w.polls
 }

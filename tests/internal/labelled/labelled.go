@@ -6,6 +6,7 @@ import (
 	"context"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -83,4 +84,60 @@ func Remove(t testing.TB, filter string) {
 			t.Errorf("cleanup: docker %s: %v: %s", strings.Join(s.rm, " "), err, out)
 		}
 	}
+}
+
+// Watcher counts the environments (networks with a dsenv.env label) matching a label filter,
+// from a poll every 200 ms: it sees environments that came and went between a test's looks.
+type Watcher struct {
+	mu         sync.Mutex
+	ids        map[string]bool
+	maxLive    int
+	polls      int
+	stop, done chan struct{}
+	stopOnce   sync.Once
+}
+
+// Watch starts a Watcher; Stop (or Result) ends it.
+func Watch(filter string) *Watcher {
+	w := &Watcher{ids: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			b, err := exec.Command("docker", "network", "ls", "--filter", "label="+filter, "--format", `{{.Label "dsenv.env"}}`).Output()
+			if err == nil {
+				live := strings.Fields(string(b))
+				w.mu.Lock()
+				w.polls++
+				w.maxLive = max(w.maxLive, len(live))
+				for _, id := range live {
+					w.ids[id] = true
+				}
+				w.mu.Unlock()
+			}
+			select {
+			case <-w.stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	return w
+}
+
+// Stop ends the polling; it may be called more than once.
+func (w *Watcher) Stop() {
+	w.stopOnce.Do(func() { close(w.stop) })
+	<-w.done
+}
+
+// Result stops the Watcher and returns the environment ids it saw, the most it saw at once
+// and how many polls it made.
+func (w *Watcher) Result() (ids []string, maxLive, polls int) {
+	w.Stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id := range w.ids {
+		ids = append(ids, id)
+	}
+	return ids, w.maxLive, w.polls
 }
