@@ -28,6 +28,7 @@ import (
 	"github.com/dsenv/dsenv/internal/kubeapi"
 	"github.com/dsenv/dsenv/internal/label"
 	"github.com/dsenv/dsenv/internal/owner"
+	"github.com/dsenv/dsenv/internal/ready"
 	"github.com/dsenv/dsenv/terraform"
 	"github.com/dsenv/dsenv/tests/internal/childproc"
 	"github.com/dsenv/dsenv/tests/internal/freeport"
@@ -569,22 +570,9 @@ func TestSharedRootOnPodman(t *testing.T) {
 		t.Fatalf("terraform apply: %v\n%s", err, out)
 	}
 	t.Logf("podman: shared root applied in %s", time.Since(t0).Round(time.Millisecond))
-	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[3])
-	var last string
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		resp, err := http.Get(ready)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the shared DS never became ready at %s: %s", ready, last)
-		}
+	probe := ready.Probe{URL: fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[3]), Timeout: 2 * time.Minute, Interval: 200 * time.Millisecond}
+	if err := probe.Wait(context.Background()); err != nil {
+		t.Fatalf("the shared DS never became ready: %v", err)
 	}
 	t.Logf("podman: shared DS ready %s after the apply began", time.Since(t0).Round(time.Millisecond))
 	if out, err := tf(3*time.Minute, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-var-file="+varFile); err != nil {
