@@ -22,7 +22,7 @@ func TestFlagsFileHoldsTheAuthBackendOfThisUpOnly(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, FlagsFileName)
 	p := &Persistent{Dir: dir, AuthBackend: AuthKube}
-	if err := p.writeFlags(); err != nil {
+	if err := p.writeFlags(false); err != nil {
 		t.Fatal(err)
 	}
 	var vars map[string]string
@@ -32,7 +32,7 @@ func TestFlagsFileHoldsTheAuthBackendOfThisUpOnly(t *testing.T) {
 	}
 	for _, backend := range []string{"", AuthStandIn} {
 		p.AuthBackend = backend
-		if err := p.writeFlags(); err != nil {
+		if err := p.writeFlags(false); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
@@ -40,7 +40,7 @@ func TestFlagsFileHoldsTheAuthBackendOfThisUpOnly(t *testing.T) {
 		}
 	}
 	p.AuthBackend = "kubernetes"
-	if err := p.writeFlags(); err == nil || !strings.Contains(err.Error(), "want standin or kube") {
+	if err := p.writeFlags(false); err == nil || !strings.Contains(err.Error(), "want standin or kube") {
 		t.Errorf("backend kubernetes: %v; want an error naming the choices", err)
 	}
 }

@@ -68,7 +68,7 @@ const (
 	Failed
 )
 
-// FlagsFileName holds the settings of the last Up's command line (not secret).
+// FlagsFileName holds the settings of the last Up's command line and its engine (not secret).
 const FlagsFileName = "dsenv-flags.auto.tfvars.json"
 
 // VarsFileName is the variables file of a persistent environment.
@@ -94,7 +94,7 @@ func (p *Persistent) EnvID() (string, error) {
 
 // ensureVars writes the variables file with fresh credentials unless it exists; to a file
 // of an older dsenv it appends the secrets it lacks (the denied token, the signing pair).
-func (p *Persistent) ensureVars(podman bool) (created bool, err error) {
+func (p *Persistent) ensureVars() (created bool, err error) {
 	if b, err := os.ReadFile(p.VarsFile()); err == nil {
 		return false, p.addMissingSecrets(b)
 	}
@@ -127,10 +127,6 @@ signer_key_pem  = %q
 `, name, owner.Manual().String(), strconv.FormatInt(time.Now().Unix(), 10), label.Persistent, label.Kind,
 		secrets["postgres_password"], secrets["redis_password"], secrets["api_token"], secrets["denied_token"],
 		secrets["signer_cert_pem"], secrets["signer_key_pem"])
-	if podman {
-		text += "\n# Podman runs no healthchecks without systemd: dsenv up waits for /readyz itself.\ndatastorage_wait = false\n" +
-			"# Podman 4.3's log follow can miss a one-shot job's exit and hang the apply.\njob_logs = false\n"
-	}
 	f, err := os.OpenFile(p.VarsFile(), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return false, err
@@ -173,11 +169,19 @@ func (p *Persistent) addMissingSecrets(b []byte) error {
 	return f.Close()
 }
 
-// writeFlags writes FlagsFileName from DataStorageImage, MigrationsDir and AuthBackend
-// (removes it when none is set).
-func (p *Persistent) writeFlags() error {
+// writeFlags writes FlagsFileName from DataStorageImage, MigrationsDir, AuthBackend and
+// the engine's settings (removes it when there are none).
+func (p *Persistent) writeFlags(podman bool) error {
 	path := filepath.Join(p.Dir, FlagsFileName)
-	vars := map[string]string{}
+	vars := map[string]any{}
+	if podman {
+		// Podman runs healthchecks from systemd timers: without systemd a wait for "healthy"
+		// never ends, so the apply returns once the DS started and Up polls /readyz. Podman
+		// 4.3's log follow can miss a one-shot job's exit and hang the apply. In this file,
+		// rewritten on every Up, so that `terraform plan` here sees what Up applied and a
+		// checkout can move between engines.
+		vars["datastorage_wait"], vars["job_logs"] = false, false
+	}
 	switch p.AuthBackend {
 	case "", AuthStandIn:
 	case AuthKube:
@@ -264,10 +268,10 @@ func (p *Persistent) terraform(ctx context.Context) (*tfexec.Terraform, func(), 
 // run and applies. It returns the outputs, secrets included: print them with care.
 func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, error) {
 	podman := onPodman(ctx)
-	if _, err := p.ensureVars(podman); err != nil {
+	if _, err := p.ensureVars(); err != nil {
 		return nil, fmt.Errorf("variables file: %w", err)
 	}
-	if err := p.writeFlags(); err != nil {
+	if err := p.writeFlags(podman); err != nil {
 		return nil, err
 	}
 	if p.AuthBackend == AuthKube {
@@ -280,22 +284,16 @@ func (p *Persistent) Up(ctx context.Context) (map[string]tfexec.OutputMeta, erro
 		return nil, err
 	}
 	defer cleanup()
-	var opts []tfexec.ApplyOption
-	if podman {
-		// Podman runs healthchecks from systemd timers: without systemd a wait for
-		// "healthy" never ends. The apply returns once the DS started; Up polls /readyz.
-		opts = append(opts, tfexec.Var("datastorage_wait=false"))
-	}
 	if p.Progress == nil {
 		if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
 			return nil, fmt.Errorf("init: %w", err)
 		}
-		err = tf.Apply(ctx, opts...)
+		err = tf.Apply(ctx)
 		if err != nil {
 			err = fmt.Errorf("apply: %w", err)
 		}
 	} else {
-		err = p.observedApply(ctx, tf, opts...)
+		err = p.observedApply(ctx, tf)
 	}
 	// Even after a failed apply: the state may have been written.
 	if perr := p.privateState(); perr != nil && err == nil {

@@ -13,7 +13,7 @@ import (
 
 func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing.T) {
 	p := &Persistent{Dir: t.TempDir(), Name: "dsenv-mine"}
-	created, err := p.ensureVars(false)
+	created, err := p.ensureVars()
 	if err != nil || !created {
 		t.Fatalf("ensureVars = %v, %v", created, err)
 	}
@@ -46,7 +46,7 @@ func TestPersistentVarsFileIsWrittenOncePrivatelyWithFreshCredentials(t *testing
 		t.Errorf("EnvID = %q, %v", id, err)
 	}
 	// A second run keeps the credentials.
-	if created, err := p.ensureVars(false); err != nil || created {
+	if created, err := p.ensureVars(); err != nil || created {
 		t.Fatalf("second ensureVars = %v, %v", created, err)
 	}
 	if again, _ := os.ReadFile(p.VarsFile()); string(again) != text {
@@ -61,7 +61,7 @@ func TestPersistentVarsFileOfAnOlderDsenvGainsTheNewSecrets(t *testing.T) {
 	if err := os.WriteFile(p.VarsFile(), []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.ensureVars(false); err != nil {
+	if _, err := p.ensureVars(); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(p.VarsFile())
@@ -73,7 +73,7 @@ func TestPersistentVarsFileOfAnOlderDsenvGainsTheNewSecrets(t *testing.T) {
 			t.Errorf("%s set %d times, want once:\n%s", name, n, b)
 		}
 	}
-	if _, err := p.ensureVars(false); err != nil {
+	if _, err := p.ensureVars(); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := os.ReadFile(p.VarsFile()); string(again) != string(b) {
@@ -83,7 +83,7 @@ func TestPersistentVarsFileOfAnOlderDsenvGainsTheNewSecrets(t *testing.T) {
 
 func TestPersistentRejectsABadName(t *testing.T) {
 	p := &Persistent{Dir: t.TempDir(), Name: "Bad_Name"}
-	if _, err := p.ensureVars(false); err == nil {
+	if _, err := p.ensureVars(); err == nil {
 		t.Fatal("bad name accepted")
 	}
 }

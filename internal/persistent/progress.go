@@ -15,7 +15,7 @@ import (
 
 // observedApply runs init and apply with Terraform's output kept back, reporting steps
 // and resource changes to p.Progress; on failure the error holds Terraform's Error: blocks.
-func (p *Persistent) observedApply(ctx context.Context, tf *tfexec.Terraform, opts ...tfexec.ApplyOption) error {
+func (p *Persistent) observedApply(ctx context.Context, tf *tfexec.Terraform) error {
 	var initOut bytes.Buffer
 	tf.SetStdout(&initOut)
 	tf.SetStderr(&initOut)
@@ -37,7 +37,7 @@ func (p *Persistent) observedApply(ctx context.Context, tf *tfexec.Terraform, op
 		a.read(pr)
 	}()
 	p.Progress(Event{Step: "plan", Phase: Started})
-	err := tf.ApplyJSON(ctx, pw, opts...)
+	err := tf.ApplyJSON(ctx, pw)
 	pw.Close()
 	<-parsed
 	if err != nil {
